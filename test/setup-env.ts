@@ -1,0 +1,12 @@
+import { inject } from 'vitest';
+
+// The AWS SDK reaches the local servers only through its standard endpoint variables, exactly as the
+// handlers do in the local runtime; no test builds a client with a hard-coded endpoint.
+process.env.AWS_ENDPOINT_URL_DYNAMODB = inject('dynamodbEndpoint');
+process.env.AWS_ENDPOINT_URL_SESV2 = inject('sesEndpoint');
+process.env.AWS_ENDPOINT_URL_SNS = inject('snsEndpoint');
+process.env.AWS_REGION ??= 'eu-west-1';
+process.env.AWS_ACCESS_KEY_ID ??= 'local';
+process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+process.env.POWERTOOLS_DEV ??= 'false';
