@@ -1,4 +1,24 @@
-// Placeholder so the CDK app can bundle the `evaluate` function; the pipeline work replaces it.
-export const handler = async (): Promise<{ batchItemFailures: { itemIdentifier: string }[] }> => ({
-  batchItemFailures: [],
-});
+import { z } from 'zod';
+import { InvalidInputError } from '#shared/errors.ts';
+import { evaluateTrigger } from '#shared/use-cases/evaluate-trigger.ts';
+import { evaluateDeps, logger } from './platform.ts';
+import { sqsBatchHandler } from './sqs-batch.ts';
+
+/** What a campaign's EventBridge rule puts on the buffer queue. */
+const triggerMessage = z.object({ campaignId: z.string().min(1).max(63), event: z.unknown() });
+
+/** Decides and delivers one (event, campaign) pair from the buffer queue. */
+export async function processTrigger(body: unknown): Promise<void> {
+  const parsed = triggerMessage.safeParse(body);
+  if (!parsed.success) throw new InvalidInputError('not a trigger message ({ campaignId, event })');
+  const record = await evaluateTrigger(await evaluateDeps(), parsed.data);
+  logger.info('decided', {
+    campaignId: record.campaignId,
+    outcome: record.outcome,
+    ...(record.reason && { reason: record.reason }),
+    ...(record.channel && { channel: record.channel }),
+    ...(record.variant && { variant: record.variant }),
+  });
+}
+
+export const { raw, handler } = sqsBatchHandler(processTrigger);

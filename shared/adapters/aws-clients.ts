@@ -1,12 +1,15 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
 
 /**
  * AWS SDK clients, each created once per process on first use and reused across invocations.
  * Local servers are reached only through the SDK's standard `AWS_ENDPOINT_URL_<SERVICE>` variables
- * (`AWS_ENDPOINT_URL_DYNAMODB`, `_SESV2`, `_SNS`, `_EVENTBRIDGE`): no code path differs locally.
+ * (`AWS_ENDPOINT_URL_DYNAMODB`, `_SESV2`, `_SNS`, `_SQS`, `_SCHEDULER`, `_SECRETS_MANAGER`, ...): no code path differs locally.
  */
 const cache = new Map<string, unknown>();
 function once<T>(key: string, create: () => T): () => T {
@@ -27,3 +30,6 @@ export const dynamoDbClient = once('dynamodb', () => new DynamoDBClient(common))
 export const sesClient = once('sesv2', () => new SESv2Client(common));
 export const snsClient = once('sns', () => new SNSClient(common));
 export const eventBridgeClient = once('eventbridge', () => new EventBridgeClient(common));
+export const sqsClient = once('sqs', () => new SQSClient(common));
+export const schedulerClient = once('scheduler', () => new SchedulerClient(common));
+export const secretsClient = once('secretsmanager', () => new SecretsManagerClient(common));

@@ -1,0 +1,30 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { z } from 'zod';
+import { systemClock } from '#shared/domain/ports.ts';
+import { InvalidInputError } from '#shared/errors.ts';
+import { sendDeferred } from '#shared/use-cases/send-deferred.ts';
+import { deliverDeps, logger } from './platform.ts';
+
+const deferredSend = z.object({
+  at: z.number(),
+  customerId: z.string().min(1),
+  campaignId: z.string().min(1),
+  idempotencyKey: z.string().min(1),
+  event: z.unknown(),
+});
+
+/**
+ * Invoked by a one-time EventBridge Scheduler schedule when a deferred message falls due. Scheduler
+ * retries on error and then sends the input to this function's DLQ.
+ */
+export async function raw(input: unknown): Promise<{ outcome: string; reason?: string }> {
+  const parsed = deferredSend.safeParse(input);
+  if (!parsed.success) throw new InvalidInputError('not a deferred send');
+  const record = await sendDeferred({ ...(await deliverDeps()), clock: systemClock }, parsed.data);
+  const result = { outcome: record?.outcome ?? 'gone', ...(record?.reason && { reason: record.reason }) };
+  logger.info('deferred send', { campaignId: parsed.data.campaignId, ...result });
+  return result;
+}
+
+export const handler = middy(raw).use(injectLambdaContext(logger));

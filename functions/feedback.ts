@@ -1,0 +1,19 @@
+import { systemClock } from '#shared/domain/ports.ts';
+import { applyFeedback } from '#shared/use-cases/apply-feedback.ts';
+import { logger, store } from './platform.ts';
+import { sqsBatchHandler } from './sqs-batch.ts';
+
+/**
+ * Provider feedback, delivered by EventBridge rules to the feedback queue: SES configuration-set events
+ * (`aws.ses`, from the default bus) and the normalised `contact.feedback` events (SMS delivery failures,
+ * disabled push endpoints). Invalid ones go to the DLQ with the reason.
+ */
+export async function processFeedback(body: unknown): Promise<void> {
+  const result = await applyFeedback({ store: store(), clock: systemClock }, body);
+  // Validated by now: the detail-type is one of the known feedback events, never personal data.
+  const type =
+    typeof body === 'object' && body !== null && 'detail-type' in body ? body['detail-type'] : undefined;
+  logger.info('feedback', { result, type });
+}
+
+export const { raw, handler } = sqsBatchHandler(processFeedback);

@@ -1,0 +1,160 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { z } from 'zod';
+import {
+  dynamoDbClient,
+  eventBridgeClient,
+  schedulerClient,
+  secretsClient,
+  sesClient,
+  snsClient,
+  sqsClient,
+} from '#shared/adapters/aws-clients.ts';
+import { DynamoCustomerStore } from '#shared/adapters/dynamodb/customer-store.ts';
+import { EventBridgeEmitter } from '#shared/adapters/eventbridge-emitter.ts';
+import { EventBridgeScheduler } from '#shared/adapters/eventbridge-scheduler.ts';
+import { SesEmailSender } from '#shared/adapters/ses-email.ts';
+import { SignedLinkBuilder } from '#shared/adapters/signed-links.ts';
+import { SnsPushRegistry, SnsPushSender } from '#shared/adapters/sns-push.ts';
+import { SnsSmsSender } from '#shared/adapters/sns-sms.ts';
+import { SqsDeadLetters } from '#shared/adapters/sqs-dead-letters.ts';
+import { HttpWebhookSender } from '#shared/adapters/webhook.ts';
+import { env, loadConfig } from '#shared/config.ts';
+import { systemClock } from '#shared/domain/ports.ts';
+import { compileEngine, type Engine } from '#shared/engine/compile.ts';
+import { StrategyValidationError } from '#shared/errors.ts';
+import type { TemplateSet } from '#shared/strategy/templates.ts';
+import { validateStrategy } from '#shared/strategy/validate.ts';
+import type { CustomerDataDeps } from '#shared/use-cases/customer-data.ts';
+import type { DeliverDeps } from '#shared/use-cases/deliver.ts';
+import type { EvaluateDeps } from '#shared/use-cases/evaluate-trigger.ts';
+
+/**
+ * The composition root every function shares: configuration parsed once, clients and adapters built
+ * once per container and only for what a function uses (each getter is lazy), wired into the use
+ * cases. Local servers are reached through `AWS_ENDPOINT_URL_*` alone; nothing here knows "local".
+ */
+
+/** Module singleton: ids and reasons only, never addresses, phones, names or tokens. */
+export const logger = new Logger();
+
+function once<T>(create: () => T): () => T {
+  let value: T | undefined;
+  return () => {
+    value ??= create();
+    return value;
+  };
+}
+
+/**
+ * The strategy and its templates, as `cdk synth` validated and bundled them into the function
+ * (`CONTACT_STRATEGY_JSON`, replaced at build time), validated again at cold start.
+ */
+export const engine = once((): Engine => {
+  const { CONTACT_STRATEGY_JSON } = loadConfig({ CONTACT_STRATEGY_JSON: env.name() });
+  const { document, templates } = JSON.parse(CONTACT_STRATEGY_JSON) as {
+    document: unknown;
+    templates: TemplateSet;
+  };
+  const result = validateStrategy(document, templates);
+  if (!result.strategy)
+    throw new StrategyValidationError(result.problems.map((p) => `${p.path.join('.')}: ${p.message}`));
+  return compileEngine({ strategy: result.strategy, templates });
+});
+
+export const store = once(() => {
+  const config = loadConfig({ TABLE_NAME: env.name() });
+  return new DynamoCustomerStore(dynamoDbClient(), {
+    tableName: config.TABLE_NAME,
+    sendRetentionMs: engine().maxCapWindowMs,
+  });
+});
+
+/** The link-signing key, read once per container from Secrets Manager. */
+const linkKey = once(async (): Promise<string> => {
+  const { LINK_KEY_SECRET_ID } = loadConfig({ LINK_KEY_SECRET_ID: env.name() });
+  const { SecretString } = await secretsClient().send(
+    new GetSecretValueCommand({ SecretId: LINK_KEY_SECRET_ID }),
+  );
+  if (!SecretString) throw new Error('the link-signing secret is empty');
+  return SecretString;
+});
+
+const webhookSecret = once(async (): Promise<string> => {
+  const { WEBHOOK_SECRET_ID } = loadConfig({ WEBHOOK_SECRET_ID: env.name() });
+  const { SecretString } = await secretsClient().send(
+    new GetSecretValueCommand({ SecretId: WEBHOOK_SECRET_ID }),
+  );
+  if (!SecretString) throw new Error('the webhook signing secret is empty');
+  return SecretString;
+});
+
+export const deliverDeps = once(async (): Promise<DeliverDeps> => {
+  const config = loadConfig({
+    SENDER_EMAIL: z.email(),
+    CONFIGURATION_SET: env.name(),
+    SMS_SENDER_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9]{1,11}$/)
+      .optional(),
+    PREFERENCES_URL: env.url(),
+  });
+  const brand = engine().strategy.brand;
+  const name = brand?.senderName ?? brand?.name;
+  return {
+    engine: engine(),
+    store: store(),
+    from: name ? `${name.replace(/[<>"]/g, '')} <${config.SENDER_EMAIL}>` : config.SENDER_EMAIL,
+    links: new SignedLinkBuilder(config.PREFERENCES_URL, await linkKey(), systemClock),
+    channels: {
+      email: new SesEmailSender(sesClient(), { configurationSetName: config.CONFIGURATION_SET }),
+      sms: new SnsSmsSender(snsClient(), config.SMS_SENDER_ID ? { senderId: config.SMS_SENDER_ID } : {}),
+      push: new SnsPushSender(snsClient()),
+      webhook: new HttpWebhookSender({ secret: webhookSecret }),
+    },
+  };
+});
+
+export const evaluateDeps = once(async (): Promise<EvaluateDeps> => {
+  const config = loadConfig({
+    SCHEDULE_GROUP: env.name(),
+    DEFERRED_FUNCTION_ARN: env.name(),
+    SCHEDULER_ROLE_ARN: env.name(),
+  });
+  return {
+    ...(await deliverDeps()),
+    clock: systemClock,
+    scheduler: new EventBridgeScheduler(schedulerClient(), {
+      groupName: config.SCHEDULE_GROUP,
+      targetArn: config.DEFERRED_FUNCTION_ARN,
+      roleArn: config.SCHEDULER_ROLE_ARN,
+    }),
+  };
+});
+
+export const customerDataDeps = once((): CustomerDataDeps => {
+  const config = loadConfig({
+    PUSH_APP_FCM_ARN: z.string().startsWith('arn:').optional(),
+    PUSH_APP_APNS_ARN: z.string().startsWith('arn:').optional(),
+  });
+  return {
+    store: store(),
+    engine: engine(),
+    clock: systemClock,
+    pushRegistry: new SnsPushRegistry(snsClient()),
+    platformApplications: {
+      ...(config.PUSH_APP_FCM_ARN && { fcm: config.PUSH_APP_FCM_ARN }),
+      ...(config.PUSH_APP_APNS_ARN && { apns: config.PUSH_APP_APNS_ARN }),
+    },
+  };
+});
+
+export const deadLetters = once(() => {
+  const { DEAD_LETTER_QUEUE_URL } = loadConfig({ DEAD_LETTER_QUEUE_URL: env.url() });
+  return new SqsDeadLetters(sqsClient(), DEAD_LETTER_QUEUE_URL);
+});
+
+export const emitter = once(() => {
+  const { EVENT_BUS_NAME } = loadConfig({ EVENT_BUS_NAME: env.name() });
+  return new EventBridgeEmitter(eventBridgeClient(), EVENT_BUS_NAME);
+});

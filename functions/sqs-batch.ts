@@ -1,0 +1,42 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { InvalidInputError } from '#shared/errors.ts';
+import { deadLetters, logger } from './platform.ts';
+
+/**
+ * The one shape of every queue-fed function: partial batch responses (a failing record is retried
+ * alone, and after maxReceiveCount lands in the DLQ by the redrive policy), and input that can never
+ * succeed moved to the DLQ at once with its reason instead of being retried five times.
+ */
+export function sqsBatchHandler(process: (body: unknown, record: SQSRecord) => Promise<void>) {
+  const processor = new BatchProcessor(EventType.SQS);
+  const one = async (record: SQSRecord): Promise<void> => {
+    let body: unknown;
+    try {
+      body = JSON.parse(record.body);
+      await process(body, record);
+    } catch (error) {
+      const reason =
+        error instanceof SyntaxError
+          ? 'invalid JSON'
+          : error instanceof InvalidInputError
+            ? error.message
+            : undefined;
+      if (reason === undefined) {
+        logger.warn('will retry', {
+          messageId: record.messageId,
+          error: (error as Error).name,
+          reason: (error as Error).message,
+        });
+        throw error;
+      }
+      logger.warn('rejected to the DLQ', { messageId: record.messageId, reason });
+      await deadLetters().send(record.body, reason);
+    }
+  };
+  const raw = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+    processPartialResponse(event, one, processor, { context });
+  return { raw, handler: middy(raw).use(injectLambdaContext(logger)) };
+}

@@ -1,0 +1,182 @@
+import type {
+  ActivityCounter,
+  ConsentMap,
+  CustomerState,
+  Profile,
+  PushEndpoint,
+  SendEntry,
+  Suppression,
+} from '#shared/domain/customer.ts';
+import type { Fact } from '#shared/domain/decision.ts';
+import type { ConsentLedgerEntry, ContactRecord } from '#shared/domain/store.ts';
+import type { Channel } from '#shared/strategy/schema.ts';
+
+/**
+ * The single-table layout (DESIGN.md "Data"). One partition per customer:
+ *
+ * | sk                         | item                                                           |
+ * | -------------------------- | -------------------------------------------------------------- |
+ * | `A#PROFILE`                | profile, addresses, segment attributes, suppressions           |
+ * | `A#STATE`                  | version, current consent, recent sends (caps), decided keys    |
+ * | `A#ACT#<counter>`          | activity counter of a threshold rule (events per day)          |
+ * | `A#TOMBSTONE`              | left by erasure: the customer may not be recreated             |
+ * | `H#<campaign>#<key>`       | contact history: one record per decision (GSI: provider id)    |
+ * | `L#<occurredAt>#<eventId>` | consent ledger, append-only                                    |
+ * | `I#DATE#<attribute>`       | date index entry (GSI: `DATE#<attribute>#<MM-DD>`)             |
+ *
+ * The decision's one Query reads `begins_with(sk, 'A#')` only, so the history and the ledger can grow
+ * without making it bigger.
+ */
+export const pkOf = (customerId: string): string => `CUSTOMER#${customerId}`;
+export const SK = {
+  profile: 'A#PROFILE',
+  state: 'A#STATE',
+  activityPrefix: 'A#ACT#',
+  tombstone: 'A#TOMBSTONE',
+  decisionRange: 'A#',
+  contact: (campaignId: string, key: string) => `H#${campaignId}#${key}`,
+  contactPrefix: 'H#',
+  ledger: (occurredAt: string, eventId: string) => `L#${occurredAt}#${eventId}`,
+  ledgerPrefix: 'L#',
+  dateIndex: (attribute: string) => `I#DATE#${attribute}`,
+} as const;
+export const messageIdKey = (messageId: string): string => `MSG#${messageId}`;
+export const dateIndexKey = (attribute: string, monthDay: string): string => `DATE#${attribute}#${monthDay}`;
+
+export type Item = Record<string, unknown>;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+
+function parseJson<T>(v: unknown, fallback: T): T {
+  if (typeof v !== 'string' || v === '') return fallback;
+  try {
+    return JSON.parse(v) as T;
+  } catch {
+    return fallback;
+  }
+}
+
+/** Sends are stored compactly — `[epochSeconds, campaignId, purpose, channel]` — to keep the state item near 1 KB. */
+type StoredSend = [number, string, string, Channel];
+export const encodeSends = (sends: readonly SendEntry[]): string =>
+  JSON.stringify(sends.map((s): StoredSend => [Math.floor(s.at / 1000), s.campaignId, s.purpose, s.channel]));
+export const decodeSends = (v: unknown): SendEntry[] =>
+  parseJson<StoredSend[]>(v, []).map(([at, campaignId, purpose, channel]) => ({
+    at: at * 1000,
+    campaignId,
+    purpose,
+    channel,
+  }));
+
+/** Decided keys are stored with epoch seconds. */
+export const encodeDecided = (decided: Readonly<Record<string, number>>): string =>
+  JSON.stringify(Object.fromEntries(Object.entries(decided).map(([k, ms]) => [k, Math.floor(ms / 1000)])));
+export const decodeDecided = (v: unknown): Record<string, number> =>
+  Object.fromEntries(Object.entries(parseJson<Record<string, number>>(v, {})).map(([k, s]) => [k, s * 1000]));
+
+export function profileFromItem(item: Item): {
+  profile: Profile;
+  suppressions: CustomerState['suppressions'];
+} {
+  const customerId = str(item.customerId) ?? '';
+  const profile: Profile = {
+    customerId,
+    ...(str(item.email) && { email: str(item.email) }),
+    ...(str(item.phone) && { phone: str(item.phone) }),
+    ...(Array.isArray(item.push) && { pushEndpoints: item.push as PushEndpoint[] }),
+    ...(str(item.locale) && { locale: str(item.locale) }),
+    ...(str(item.timezone) && { timezone: str(item.timezone) }),
+    ...(str(item.preferredChannel) && { preferredChannel: str(item.preferredChannel) as Channel }),
+    attributes: (item.attributes as Record<string, unknown> | undefined) ?? {},
+    updatedAt: str(item.updatedAt) ?? '',
+  };
+  const suppressions = (item.suppressions as Partial<Record<Channel, Suppression>> | undefined) ?? {};
+  return { profile, suppressions };
+}
+
+export function profileToItem(profile: Profile, suppressions: CustomerState['suppressions'] = {}): Item {
+  return {
+    pk: pkOf(profile.customerId),
+    sk: SK.profile,
+    customerId: profile.customerId,
+    email: profile.email,
+    phone: profile.phone,
+    push: profile.pushEndpoints,
+    locale: profile.locale,
+    timezone: profile.timezone,
+    preferredChannel: profile.preferredChannel,
+    attributes: profile.attributes,
+    suppressions,
+    updatedAt: profile.updatedAt,
+  };
+}
+
+/** Builds the engine's view of a customer from the items of the one Query. */
+export function stateFromItems(customerId: string, items: readonly Item[], now: number): CustomerState {
+  let profile: Profile | undefined;
+  let suppressions: CustomerState['suppressions'] = {};
+  let consent: ConsentMap = {};
+  let sends: SendEntry[] = [];
+  let decided: Record<string, number> = {};
+  let version = 0;
+  let erased = false;
+  const activity: Record<string, ActivityCounter> = {};
+  const nowSeconds = Math.floor(now / 1000);
+  for (const item of items) {
+    // DynamoDB Local never deletes expired items (and DynamoDB may take days): filter them on read.
+    const ttl = num(item.ttl);
+    if (ttl !== undefined && ttl < nowSeconds) continue;
+    const sk = str(item.sk) ?? '';
+    if (sk === SK.profile) ({ profile, suppressions } = profileFromItem(item));
+    else if (sk === SK.state) {
+      version = num(item.v) ?? 0;
+      consent = parseJson<ConsentMap>(item.c, {});
+      sends = decodeSends(item.s);
+      decided = decodeDecided(item.d);
+    } else if (sk === SK.tombstone) erased = true;
+    else if (sk.startsWith(SK.activityPrefix)) {
+      activity[sk.slice(SK.activityPrefix.length)] = {
+        days: (item.days as Record<string, number> | undefined) ?? {},
+        eventIds: (item.ids as string[] | undefined) ?? [],
+      };
+    }
+  }
+  return {
+    customerId,
+    ...(profile && !erased && { profile }),
+    consent,
+    sends,
+    decided,
+    activity,
+    suppressions,
+    version,
+    ...(erased && { erased }),
+  };
+}
+
+export function contactToItem(record: ContactRecord, ttlSeconds: number): Item {
+  const { facts, ...rest } = record;
+  return {
+    pk: pkOf(record.customerId),
+    sk: SK.contact(record.campaignId, record.idempotencyKey),
+    ...rest,
+    facts: JSON.stringify(facts),
+    ...(record.messageId && { gsi1pk: messageIdKey(record.messageId), gsi1sk: 'H' }),
+    ttl: ttlSeconds,
+  };
+}
+
+export function contactFromItem(item: Item): ContactRecord {
+  const { pk, sk, gsi1pk, gsi1sk, ttl, facts, ...rest } = item;
+  return { ...(rest as unknown as ContactRecord), facts: parseJson<Fact[]>(facts, []) };
+}
+
+export function ledgerToItem(entry: ConsentLedgerEntry): Item {
+  return { pk: pkOf(entry.customerId), sk: SK.ledger(entry.occurredAt, entry.eventId), ...entry };
+}
+
+export function ledgerFromItem(item: Item): ConsentLedgerEntry {
+  const { pk, sk, ...rest } = item;
+  return rest as unknown as ConsentLedgerEntry;
+}

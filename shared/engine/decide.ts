@@ -1,0 +1,446 @@
+import {
+  type ConsentState,
+  type CustomerState,
+  consentKey,
+  type Profile,
+  type SendEntry,
+} from '#shared/domain/customer.ts';
+import type { Decision, Fact, Outcome, Reason } from '#shared/domain/decision.ts';
+import type { Channel } from '#shared/strategy/schema.ts';
+import { templateLocales } from '#shared/strategy/templates.ts';
+import type { CapRule, CompiledCampaign, Engine } from './compile.ts';
+import { businessKeyAt, parseTriggerEvent, type TriggerEvent } from './event.ts';
+import { bucketOf } from './hash.ts';
+import { DAY_MS, localClock, quietHoursEnd, utcDay } from './time.ts';
+
+export interface DecideInput {
+  /** The EventBridge event, as received (unchecked). */
+  readonly event: unknown;
+  readonly state: CustomerState;
+  /** Epoch milliseconds. */
+  readonly now: number;
+  /**
+   * Only return decisions for these campaigns (the buffer queue carries one campaign per message).
+   * Arbitration still weighs every campaign the event triggers, so the outcome does not depend on the
+   * order in which the messages of one event are processed.
+   */
+  readonly campaignIds?: readonly string[];
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+/** The idempotency key of an (event, campaign) pair: the producer's business key or the event id. */
+export function idempotencyKeyOf(campaign: CompiledCampaign, event: TriggerEvent): string {
+  // Date triggers carry their occurrence (`<campaign>#<date>`): one send per customer per occurrence,
+  // however often the daily job runs.
+  const path =
+    campaign.campaign.trigger.idempotencyKey ??
+    (campaign.campaign.trigger.date ? 'detail.occurrence' : undefined);
+  const business = path ? businessKeyAt(event, path) : undefined;
+  return `${business ?? event.id}#${campaign.campaign.id}`;
+}
+
+/** Current consent for a purpose on a channel: the newer of the channel's own record and the `all` record. */
+export function consentFor(
+  state: CustomerState,
+  purpose: string,
+  channel: Channel,
+): ConsentState | undefined {
+  const own = state.consent[consentKey(purpose, channel)];
+  const all = state.consent[consentKey(purpose, 'all')];
+  if (!own) return all;
+  if (!all) return own;
+  return own.occurredAt >= all.occurredAt ? own : all;
+}
+
+function addressable(profile: Profile, channel: Channel): boolean {
+  switch (channel) {
+    case 'email':
+      return typeof profile.email === 'string' && EMAIL.test(profile.email);
+    case 'sms':
+      return typeof profile.phone === 'string' && E164.test(profile.phone);
+    case 'push':
+      return profile.pushEndpoints?.some((e) => e.enabled) ?? false;
+    case 'webhook':
+      return true;
+  }
+}
+
+function countSends(sends: readonly SendEntry[], cap: CapRule, campaignId: string, now: number): number {
+  const since = now - cap.perMs;
+  let n = 0;
+  for (const s of sends) {
+    if (s.at <= since) continue;
+    if (cap.scope === 'campaign' ? s.campaignId !== campaignId : !matchesGlobal(cap, s)) continue;
+    if (cap.channel !== undefined && s.channel !== cap.channel) continue;
+    n++;
+  }
+  return n;
+}
+
+const matchesGlobal = (cap: CapRule, s: SendEntry): boolean =>
+  cap.purpose === undefined ? s.purpose !== 'service' : s.purpose === cap.purpose;
+
+/** The first cap without room, with its fact; undefined when every cap has room. */
+function fullCap(
+  caps: readonly CapRule[],
+  sends: readonly SendEntry[],
+  campaignId: string,
+  now: number,
+  facts: Fact[],
+): CapRule | undefined {
+  for (const cap of caps) {
+    const count = countSends(sends, cap, campaignId, now);
+    facts.push({
+      kind: 'cap',
+      scope: cap.scope,
+      ...(cap.purpose !== undefined && { purpose: cap.purpose }),
+      ...(cap.channel !== undefined && { channel: cap.channel }),
+      count,
+      max: cap.max,
+      per: cap.per,
+    });
+    if (count >= cap.max) return cap;
+  }
+  return undefined;
+}
+
+function activityCount(
+  state: CustomerState,
+  c: NonNullable<CompiledCampaign['threshold']>,
+  event: TriggerEvent,
+  now: number,
+): number {
+  const counter = state.activity[c.counter.id];
+  const firstDay = utcDay(now - c.withinMs + DAY_MS);
+  let count = 0;
+  if (counter) {
+    for (const [day, n] of Object.entries(counter.days)) if (day >= firstDay) count += n;
+  }
+  // The triggering event counts too, unless the activity function has already counted it.
+  const counted = counter?.eventIds.includes(event.id) ?? false;
+  if (!counted && c.counter.matches(event.raw)) count++;
+  return count;
+}
+
+/** The campaign's channels in order, `preferred` replaced by the customer's preference (once). */
+function channelOrder(campaign: CompiledCampaign, profile: Profile): Channel[] {
+  const out: Channel[] = [];
+  for (const ch of campaign.campaign.channels) {
+    const resolved = ch === 'preferred' ? profile.preferredChannel : ch;
+    if (resolved && !out.includes(resolved)) out.push(resolved);
+  }
+  return out;
+}
+
+type ChannelFailure = 'no_template' | 'no_address' | 'no_consent' | 'suppressed' | 'cap';
+
+/**
+ * The channels a message may use now, in order: a template for the channel, a valid address, consent
+ * for the purpose on the channel, no suppression, room under the channel's caps. When none is usable,
+ * the most telling reason: a cap, then a bounced address, then missing consent, else no channel.
+ */
+export function selectChannels(
+  engine: Engine,
+  c: CompiledCampaign,
+  state: CustomerState,
+  templateId: string,
+  sends: readonly SendEntry[],
+  now: number,
+  facts: Fact[],
+): { usable: Channel[]; reason?: Reason } {
+  const { campaign } = c;
+  const profile = state.profile;
+  const template = engine.templates.templates[templateId];
+  const usable: Channel[] = [];
+  const failures = new Set<ChannelFailure>();
+  if (!profile) return { usable, reason: 'unknown_customer' };
+  for (const channel of channelOrder(c, profile)) {
+    let failure: ChannelFailure | undefined;
+    const consent = consentFor(state, campaign.purpose, channel);
+    if (!template || templateLocales(template, channel).length === 0) failure = 'no_template';
+    else if (!addressable(profile, channel)) failure = 'no_address';
+    else if (!consent?.granted) {
+      failure = 'no_consent';
+      facts.push({
+        kind: 'consent',
+        purpose: campaign.purpose,
+        channel,
+        granted: false,
+        ...(consent && { ledgerRef: consent.ledgerRef }),
+      });
+    } else if (state.suppressions[channel]) failure = 'suppressed';
+    else {
+      facts.push({
+        kind: 'consent',
+        purpose: campaign.purpose,
+        channel,
+        granted: true,
+        ledgerRef: consent.ledgerRef,
+      });
+      const caps = c.channelCaps.filter((cap) => cap.channel === channel);
+      if (caps.length > 0 && fullCap(caps, sends, campaign.id, now, facts)) failure = 'cap';
+    }
+    facts.push({ kind: 'channel', channel, usable: failure === undefined, ...(failure && { why: failure }) });
+    if (failure) failures.add(failure);
+    else usable.push(channel);
+  }
+  if (usable.length > 0) return { usable };
+  if (failures.has('cap')) return { usable, reason: 'cap_reached' };
+  if (failures.has('suppressed')) return { usable, reason: 'bounced_address' };
+  if (failures.has('no_consent')) return { usable, reason: 'no_consent' };
+  return { usable, reason: 'no_channel' };
+}
+
+interface Context {
+  readonly engine: Engine;
+  readonly event: TriggerEvent;
+  readonly state: CustomerState;
+  readonly now: number;
+}
+
+interface Candidate {
+  decision: Decision;
+  /** Set when the decision would send: the cap entry it reserves. */
+  reserves?: SendEntry;
+  /** True when the decision failed only because of caps (used by arbitration). */
+  capLimited?: boolean;
+}
+
+function evaluate(ctx: Context, c: CompiledCampaign, extraSends: readonly SendEntry[]): Candidate {
+  const { event, state, now } = ctx;
+  const { campaign } = c;
+  const facts: Fact[] = [];
+  const key = idempotencyKeyOf(c, event);
+  const base = {
+    eventId: event.id,
+    campaignId: campaign.id,
+    customerId: event.customerId,
+    decidedAt: new Date(now).toISOString(),
+    idempotencyKey: key,
+  };
+  const done = (outcome: Outcome, reason: Reason | undefined, extra: Partial<Decision> = {}): Candidate => ({
+    decision: { ...base, outcome, ...(reason && { reason }), ...extra, facts },
+  });
+  const suppress = (reason: Reason) => done('suppressed', reason);
+
+  const profile = state.profile;
+  if (!profile || state.erased) return suppress('unknown_customer');
+  const first = state.decided[key];
+  if (first !== undefined) {
+    facts.push({ kind: 'duplicate', idempotencyKey: key, firstDecidedAt: new Date(first).toISOString() });
+    return suppress('duplicate');
+  }
+  for (const test of c.audience) {
+    const { passed, value } = test.test(profile, now);
+    facts.push({ kind: 'audience', attribute: test.attribute, value, passed });
+    if (!passed) return suppress('not_in_audience');
+  }
+  if (c.threshold) {
+    const count = activityCount(state, c.threshold, event, now);
+    facts.push({
+      kind: 'rule',
+      detailType: c.threshold.counter.detailType,
+      count,
+      atLeast: c.threshold.atLeast,
+      within: c.threshold.within,
+    });
+    if (count < c.threshold.atLeast) return suppress('rule_not_met');
+  }
+  const expiresAt = c.expiresMs === undefined ? undefined : event.time + c.expiresMs;
+  if (expiresAt !== undefined) {
+    facts.push({ kind: 'expiry', expiresAt: new Date(expiresAt).toISOString() });
+    if (now > expiresAt) return suppress('expired');
+  }
+  const sends = extraSends.length > 0 ? [...state.sends, ...extraSends] : state.sends;
+  if (fullCap(c.caps, sends, campaign.id, now, facts)) {
+    return { ...suppress('cap_reached'), capLimited: true };
+  }
+
+  // Variant first: which channels a message can use depends on the variant's template.
+  const variantBucket = bucketOf(`${event.customerId}#${campaign.id}#variant`);
+  const variant =
+    c.variantBounds.find((v) => variantBucket < v.upTo) ?? c.variantBounds[c.variantBounds.length - 1];
+  if (!variant) return suppress('no_channel');
+  const { usable, reason: noChannel } = selectChannels(
+    ctx.engine,
+    c,
+    state,
+    variant.template,
+    sends,
+    now,
+    facts,
+  );
+  const channel = usable[0];
+  if (!channel) {
+    const r = noChannel ?? 'no_channel';
+    return r === 'cap_reached' ? { ...suppress(r), capLimited: true } : suppress(r);
+  }
+
+  const holdoutBucket = bucketOf(`${event.customerId}#${campaign.id}#holdout`);
+  if (c.holdoutBuckets > 0) {
+    facts.push({ kind: 'holdout', percent: campaign.holdout, bucket: holdoutBucket });
+    if (holdoutBucket < c.holdoutBuckets) return done('holdout', undefined, { variant: variant.id });
+  }
+  facts.push({ kind: 'variant', id: variant.id, bucket: variantBucket });
+
+  let sendAt = Math.max(now, event.time + c.delayMs);
+  let reason: Reason | undefined = sendAt > now ? 'delay' : undefined;
+  if (c.delayMs > 0) facts.push({ kind: 'delay', delay: campaign.delay ?? '' });
+  if (c.quietHours && channel !== 'webhook') {
+    const timezone = profile.timezone ?? ctx.engine.strategy.defaults.timezone;
+    const end = quietHoursEnd(sendAt, c.quietHours, timezone);
+    if (end !== undefined) {
+      facts.push({ kind: 'quiet_hours', ...c.quietHours, timezone, localTime: localClock(sendAt, timezone) });
+      sendAt = end;
+      reason = 'quiet_hours';
+    }
+  }
+  if (expiresAt !== undefined && sendAt > expiresAt) return suppress('expired');
+  const extra: Partial<Decision> = {
+    channel,
+    variant: variant.id,
+    fallbackChannels: usable.slice(1),
+    ...(expiresAt !== undefined && { expiresAt: new Date(expiresAt).toISOString() }),
+  };
+  const reserves: SendEntry = { at: now, campaignId: campaign.id, purpose: campaign.purpose, channel };
+  if (reason)
+    return { ...done('deferred', reason, { ...extra, sendAt: new Date(sendAt).toISOString() }), reserves };
+  return { ...done('sent', undefined, extra), reserves };
+}
+
+function invalid(
+  engine: Engine,
+  event: unknown,
+  problem: string,
+  campaignIds: readonly string[] | undefined,
+  now: number,
+): Decision[] {
+  const record = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
+  const detail = (typeof record.detail === 'object' && record.detail !== null ? record.detail : {}) as Record<
+    string,
+    unknown
+  >;
+  const eventId = typeof record.id === 'string' ? record.id.slice(0, 128) : 'unknown';
+  const customerId = typeof detail.customerId === 'string' ? detail.customerId.slice(0, 128) : 'unknown';
+  const targets =
+    campaignIds ?? engine.campaigns.filter((c) => safeMatch(c, event)).map((c) => c.campaign.id);
+  return targets.map((campaignId) => ({
+    eventId,
+    campaignId,
+    customerId,
+    outcome: 'suppressed',
+    reason: 'invalid_event',
+    decidedAt: new Date(now).toISOString(),
+    idempotencyKey: `${eventId}#${campaignId}`,
+    facts: [{ kind: 'invalid', problem }],
+  }));
+}
+
+function safeMatch(c: CompiledCampaign, event: unknown): boolean {
+  try {
+    return c.matches(event);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The decision engine: a pure function of (event, customer state, strategy, now) that returns one
+ * decision per campaign the event triggers. No I/O; the same input always gives the same output.
+ *
+ * Steps per campaign: envelope → known customer → duplicate → audience → threshold rule → expiry →
+ * campaign caps → variant → channel (template, address, consent, suppression, channel caps) →
+ * holdout → delay and quiet hours. Then arbitration: campaigns that would send are granted cap room
+ * by descending priority (ties by id); one that loses its room to a higher one is `outranked`.
+ */
+export function decide(engine: Engine, { event, state, now, campaignIds }: DecideInput): Decision[] {
+  const parsed = parseTriggerEvent(event);
+  if ('problem' in parsed) return invalid(engine, event, parsed.problem, campaignIds, now);
+  const ctx: Context = { engine, event: parsed, state, now };
+  const wanted = campaignIds && new Set(campaignIds);
+  const decisions: Decision[] = [];
+
+  // Campaigns routed here whose pattern no longer matches (strategy changed in flight).
+  if (wanted) {
+    for (const id of wanted) {
+      const c = engine.campaigns.find((x) => x.campaign.id === id);
+      if (!c?.matches(event)) {
+        decisions.push({
+          eventId: parsed.id,
+          campaignId: id,
+          customerId: parsed.customerId,
+          outcome: 'suppressed',
+          reason: 'rule_not_met',
+          decidedAt: new Date(now).toISOString(),
+          idempotencyKey: `${parsed.id}#${id}`,
+          facts: [{ kind: 'pattern', matched: false }],
+        });
+      }
+    }
+  }
+
+  const triggered = engine.campaigns
+    .filter((c) => c.matches(event))
+    .sort((a, b) => b.campaign.priority - a.campaign.priority || (a.campaign.id < b.campaign.id ? -1 : 1));
+  const granted: SendEntry[] = [];
+  let winner: CompiledCampaign | undefined;
+  for (const c of triggered) {
+    let candidate = evaluate(ctx, c, granted);
+    if (candidate.capLimited && granted.length > 0 && winner) {
+      // Would it have had room without the higher-priority campaigns of this same event?
+      const alone = evaluate(ctx, c, []);
+      if (alone.reserves) {
+        const { channel, variant, sendAt, fallbackChannels, expiresAt, ...rest } = alone.decision;
+        const arbitration: Fact = {
+          kind: 'arbitration',
+          winner: winner.campaign.id,
+          priority: winner.campaign.priority,
+        };
+        candidate = {
+          decision: {
+            ...rest,
+            outcome: 'suppressed',
+            reason: 'outranked',
+            facts: [...candidate.decision.facts, arbitration],
+          },
+        };
+      }
+    }
+    if (candidate.reserves) {
+      granted.push(candidate.reserves);
+      winner ??= c;
+    }
+    if (!wanted || wanted.has(c.campaign.id)) decisions.push(candidate.decision);
+  }
+  return decisions;
+}
+
+/**
+ * Re-checks a deferred decision when it falls due: the customer must still exist, the offer must not
+ * have expired, and a channel must still be usable — consent withdrawn or an address bounced since
+ * the decision stops the send. Its own cap reservation is not counted against it.
+ */
+export function recheckDeferred(
+  engine: Engine,
+  decision: Decision,
+  state: CustomerState,
+  now: number,
+): { usable: Channel[]; reason?: Reason; facts: Fact[] } {
+  const facts: Fact[] = [];
+  const c = engine.campaigns.find((x) => x.campaign.id === decision.campaignId);
+  const variant = c?.variantBounds.find((v) => v.id === decision.variant);
+  if (!c || !variant)
+    return { usable: [], reason: 'rule_not_met', facts: [{ kind: 'pattern', matched: false }] };
+  if (!state.profile || state.erased) return { usable: [], reason: 'unknown_customer', facts };
+  if (decision.expiresAt && now > Date.parse(decision.expiresAt)) {
+    facts.push({ kind: 'expiry', expiresAt: decision.expiresAt });
+    return { usable: [], reason: 'expired', facts };
+  }
+  const decidedAt = Date.parse(decision.decidedAt);
+  const others = state.sends.filter(
+    (s) => !(s.campaignId === decision.campaignId && Math.abs(s.at - decidedAt) < 1000),
+  );
+  return { ...selectChannels(engine, c, state, variant.template, others, now, facts), facts };
+}

@@ -1,0 +1,30 @@
+/**
+ * A stable bucket in [0, 10000) for a string: FNV-1a over UTF-16 code units, then murmur3's fmix32
+ * finaliser so that near-identical keys (customer-1, customer-2) spread evenly. Deterministic across
+ * processes and replays — a customer stays in the same holdout group and variant every time.
+ */
+export function bucketOf(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) % 10_000;
+}
+
+/** A short stable hex id for a JSON-able value (used for shared activity counters). */
+export function shortHash(value: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+  }
+  return ((a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0')).slice(0, 12);
+}

@@ -1,0 +1,134 @@
+import { DURATION } from '#shared/strategy/schema.ts';
+
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+export const DAY_MS = UNIT_MS.d;
+
+/** `7d` → milliseconds. The schema guarantees the format; anything else is a programming error. */
+export function durationMs(duration: string): number {
+  const match = DURATION.exec(duration);
+  if (!match) throw new TypeError(`not a duration: ${duration}`);
+  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+}
+
+/** `YYYY-MM-DD` of an epoch-ms instant in UTC. */
+export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+export interface LocalParts {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+    });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+/** Wall-clock parts of an instant in an IANA time zone. */
+export function localParts(ms: number, timeZone: string): LocalParts {
+  const parts: Record<string, number> = {};
+  for (const p of formatter(timeZone).formatToParts(ms)) {
+    if (p.type !== 'literal') parts[p.type] = Number(p.value);
+  }
+  return {
+    year: parts.year ?? 0,
+    month: parts.month ?? 0,
+    day: parts.day ?? 0,
+    hour: parts.hour ?? 0,
+    minute: parts.minute ?? 0,
+  };
+}
+
+/**
+ * The instant at which the wall clock in `timeZone` shows the given local time. When that local time
+ * does not exist (the hour skipped at the start of summer time) the first instant after the gap is
+ * returned; when it exists twice (the hour repeated in autumn) the earlier one.
+ */
+export function zonedToInstant(local: LocalParts, timeZone: string): number {
+  const wanted = Date.UTC(local.year, local.month - 1, local.day, local.hour, local.minute);
+  let guess = wanted;
+  for (let i = 0; i < 3; i++) {
+    const seen = localParts(guess, timeZone);
+    const seenMs = Date.UTC(seen.year, seen.month - 1, seen.day, seen.hour, seen.minute);
+    const diff = wanted - seenMs;
+    if (diff === 0) break;
+    guess += diff;
+  }
+  // Prefer the earlier of two candidates an hour apart (autumn overlap).
+  const earlier = guess - 3_600_000;
+  const e = localParts(earlier, timeZone);
+  if (Date.UTC(e.year, e.month - 1, e.day, e.hour, e.minute) === wanted) return earlier;
+  return guess;
+}
+
+const minutesOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+
+/**
+ * If `ms` falls inside the quiet hours (`from`–`to`, possibly across midnight) of `timeZone`, returns
+ * the instant the quiet hours end; otherwise undefined.
+ */
+export function quietHoursEnd(
+  ms: number,
+  quiet: { from: string; to: string },
+  timeZone: string,
+): number | undefined {
+  const local = localParts(ms, timeZone);
+  const now = local.hour * 60 + local.minute;
+  const from = minutesOf(quiet.from);
+  const to = minutesOf(quiet.to);
+  const crossesMidnight = from > to;
+  const inside = crossesMidnight ? now >= from || now < to : now >= from && now < to;
+  if (!inside) return undefined;
+  // The end is today at `to`, or tomorrow when we are in the evening part of a window across midnight.
+  const endDay = new Date(
+    Date.UTC(local.year, local.month - 1, local.day + (crossesMidnight && now >= from ? 1 : 0)),
+  );
+  const end = zonedToInstant(
+    {
+      year: endDay.getUTCFullYear(),
+      month: endDay.getUTCMonth() + 1,
+      day: endDay.getUTCDate(),
+      hour: Math.floor(to / 60),
+      minute: to % 60,
+    },
+    timeZone,
+  );
+  return end > ms ? end : undefined;
+}
+
+/** `HH:MM` wall-clock time of an instant in a zone, for explanations. */
+export function localClock(ms: number, timeZone: string): string {
+  const p = localParts(ms, timeZone);
+  return `${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}`;
+}
+
+const RELATIVE = /^([+-])(\d{1,4})([dwy])$/;
+
+/** `2024-01-31` or a date relative to `now` (`-30d`, `-18y`, `+2w`) → epoch ms (UTC midnight for ISO dates). */
+export function resolveDate(value: string, now: number): number {
+  const rel = RELATIVE.exec(value);
+  if (!rel) return Date.parse(`${value}T00:00:00Z`);
+  const sign = rel[1] === '-' ? -1 : 1;
+  const n = Number(rel[2]) * sign;
+  if (rel[3] === 'y') {
+    const d = new Date(now);
+    d.setUTCFullYear(d.getUTCFullYear() + n);
+    return d.getTime();
+  }
+  return now + n * (rel[3] === 'w' ? 7 : 1) * DAY_MS;
+}

@@ -1,0 +1,114 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
+import { type Document, LineCounter, parseDocument } from 'yaml';
+import { templateProblems } from '#shared/engine/render.ts';
+import { StrategyValidationError } from '#shared/errors.ts';
+import type { Strategy } from './schema.ts';
+import { type TemplateFile, type TemplateSet, templateFileSchema } from './templates.ts';
+import { formatPath, type Problem, validateStrategy, zodProblems } from './validate.ts';
+
+/** The strategy file used when none is named (`--strategy`, `CONTACT_STRATEGY`, cdk.json `strategyFile`). */
+export const DEFAULT_STRATEGY_FILE = 'strategy/contact-strategy.yaml';
+
+/** A validated strategy with its templates: everything the engine needs, and nothing to read later. */
+export interface CompiledStrategy {
+  readonly strategy: Strategy;
+  readonly templates: TemplateSet;
+}
+
+interface ParsedYaml {
+  readonly value: unknown;
+  /** `file:line` for a path inside the document, when the node can be found. */
+  locate(path: readonly (string | number)[]): string;
+  readonly errors: string[];
+}
+
+function parseYaml(text: string, file: string): ParsedYaml {
+  const lineCounter = new LineCounter();
+  const doc: Document = parseDocument(text, { lineCounter, uniqueKeys: true });
+  const errors = doc.errors.map((e) => {
+    const pos = e.linePos?.[0];
+    return `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${e.message.split('\n')[0]}`;
+  });
+  return {
+    value: errors.length === 0 ? doc.toJS({ maxAliasCount: 50 }) : undefined,
+    errors,
+    locate(path) {
+      for (let n = path.length; n >= 0; n--) {
+        const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
+        if (node?.range) return `${file}:${lineCounter.linePos(node.range[0]).line}`;
+      }
+      return file;
+    },
+  };
+}
+
+const describe = (problem: Problem, yaml: ParsedYaml): string =>
+  `${yaml.locate(problem.path)} ${formatPath(problem.path) || '(root)'}: ${problem.message}`;
+
+/** Reads and validates every template in `dir` (`<id>.yaml`) plus the brand layout. */
+export function loadTemplates(dir: string): { templates: TemplateSet; problems: string[] } {
+  const problems: string[] = [];
+  const templates: Record<string, TemplateFile> = {};
+  const files = existsSync(dir)
+    ? readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
+    : [];
+  for (const file of files.sort()) {
+    const path = join(dir, file);
+    const yaml = parseYaml(readFileSync(path, 'utf8'), relative(process.cwd(), path));
+    if (yaml.errors.length > 0) {
+      problems.push(...yaml.errors);
+      continue;
+    }
+    const parsed = templateFileSchema.safeParse(yaml.value);
+    if (!parsed.success) problems.push(...zodProblems(parsed.error).map((p) => describe(p, yaml)));
+    else templates[basename(file).replace(/\.ya?ml$/, '')] = parsed.data;
+  }
+  const read = (name: string, fallback: string): string => {
+    const path = join(dir, name);
+    return existsSync(path) ? readFileSync(path, 'utf8') : fallback;
+  };
+  const layout = {
+    html: read('layout.html', '<!doctype html><html><body>{{{content}}}</body></html>'),
+    text: read('layout.txt', '{{{content}}}'),
+  };
+  if (!layout.html.includes('{{{content}}}'))
+    problems.push(`${join(dir, 'layout.html')}: the layout has no {{{content}}} slot`);
+  problems.push(...templateProblems({ templates, layout }));
+  return { templates: { templates, layout }, problems };
+}
+
+/**
+ * Loads the strategy YAML and its templates (`templates/` beside the file), validates everything and
+ * throws one {@link StrategyValidationError} listing every problem with `file:line path: message`.
+ */
+export function loadCompiledStrategy(
+  file: string,
+  templatesDir = join(dirname(file), 'templates'),
+): CompiledStrategy {
+  const shown = relative(process.cwd(), file) || file;
+  if (!existsSync(file)) throw new StrategyValidationError([`${shown}: file not found`], shown);
+  const yaml = parseYaml(readFileSync(file, 'utf8'), shown);
+  if (yaml.errors.length > 0) throw new StrategyValidationError(yaml.errors, shown);
+  const { templates, problems: templateProblems } = loadTemplates(templatesDir);
+  const result = validateStrategy(yaml.value, templates);
+  const problems = [...templateProblems, ...result.problems.map((p) => describe(p, yaml))];
+  if (problems.length > 0 || !result.strategy) throw new StrategyValidationError(problems, shown);
+  return { strategy: result.strategy, templates };
+}
+
+/** Loads and validates a strategy file; see {@link loadCompiledStrategy}. */
+export function loadStrategyFile(file: string): Strategy {
+  return loadCompiledStrategy(file).strategy;
+}
+
+/**
+ * The strategy as the functions receive it: the YAML document and the templates as one JSON string,
+ * validated here (at synth) and inlined into each bundle (`CONTACT_STRATEGY_JSON`), so a function
+ * never parses YAML or reads a file, and a deployed function can only run a strategy that validated.
+ */
+export function strategyBundleJson(file: string, templatesDir = join(dirname(file), 'templates')): string {
+  const { templates } = loadCompiledStrategy(file, templatesDir);
+  const document = parseDocument(readFileSync(file, 'utf8')).toJS({ maxAliasCount: 50 }) as unknown;
+  return JSON.stringify({ document, templates });
+}

@@ -1,0 +1,286 @@
+import { z } from 'zod';
+import type { Suppression } from '#shared/domain/customer.ts';
+import type { Clock } from '#shared/domain/ports.ts';
+import type { CustomerDataStore, CustomerStore } from '#shared/domain/store.ts';
+import { CUSTOMER_ID } from '#shared/engine/event.ts';
+import { InvalidInputError } from '#shared/errors.ts';
+
+/**
+ * Delivery feedback: what the providers tell us after a send, appended to the contact record and
+ * turned into suppressions where the address is dead (DESIGN.md "Shape": SES configuration-set
+ * events / SNS delivery status → Lambda "feedback" → contact history, suppression).
+ *
+ * Accepted events (each an EventBridge event; anything else is {@link InvalidInputError}):
+ *
+ * - **SES configuration-set events** (`source: aws.ses`). SES can publish them to the account's
+ *   *default* event bus only; a rule there forwards them to the feedback queue. The `detail` is the SES
+ *   event record: `eventType`, `mail` (`messageId`, `timestamp`, `tags`, ...) and one object named
+ *   after the event type (`bounce`, `complaint`, `delivery`, `send`, `reject`, `open`, `click`,
+ *   `failure`, `deliveryDelay`). See {@link SES_FEEDBACK} for the mapping. SES service events that are
+ *   not about one message (`Email Subscribed`, advisor and sending-status events) are `ignored`.
+ * - **`contact.feedback` / `SmsDeliveryFailed`**, `detail: { customerId, messageId, reason }` with
+ *   `reason` `opted_out` | `invalid_number` | `carrier`: normalised from SNS SMS delivery-status logs.
+ * - **`contact.feedback` / `PushEndpointDisabled`**, `detail: { customerId, endpointArn }`.
+ *
+ * How SNS mobile-push status becomes `PushEndpointDisabled`: the platform application's
+ * `EventEndpointUpdated` and `EventDeliveryFailure` attributes name an SNS topic; SNS publishes a
+ * notification whose `Message` is JSON with `EndpointArn`, `EventType` (`EndpointUpdated`,
+ * `DeliveryFailure`), `FailureType` (e.g. `EndpointDisabled`, `InvalidPlatformToken`), `Resource`
+ * (the application ARN) and `Time` — but no customer. A small subscriber of that topic (a Lambda, or
+ * EventBridge Pipes with an enrichment step) reads the endpoint's attributes (`GetEndpointAttributes`:
+ * `Enabled`, and `CustomUserData` if the registry stored the opaque customer id there) or looks the ARN
+ * up in the table, and when `Enabled` is `false` puts `{ source: "contact.feedback", detail-type:
+ * "PushEndpointDisabled", detail: { customerId, endpointArn: EndpointArn } }` on the bus. The raw SNS
+ * notification is not accepted here because it cannot name the customer.
+ */
+export const FEEDBACK_SOURCE = 'contact.feedback';
+export const SES_SOURCE = 'aws.ses';
+
+export const FEEDBACK_TYPES = [
+  'sent',
+  'delivered',
+  'bounced',
+  'soft_bounced',
+  'complained',
+  'opened',
+  'clicked',
+  'rejected',
+  'delayed',
+  'rendering_failed',
+] as const;
+export type FeedbackType = (typeof FEEDBACK_TYPES)[number];
+
+export type FeedbackResult = 'recorded' | 'unknown_message' | 'ignored';
+
+/**
+ * The two ports feedback needs: the data port (lookup by message id, append, suppress, disable) and
+ * `getContact`, to see the feedback already on the record so that a replayed event appends nothing.
+ */
+export interface FeedbackDeps {
+  readonly store: CustomerDataStore & Pick<CustomerStore, 'getContact'>;
+  /** Refuses events dated in the future: their time orders the feedback and dates suppressions. */
+  readonly clock: Clock;
+}
+
+/** One feedback entry as stored on the contact record. */
+export interface Feedback {
+  readonly type: FeedbackType;
+  /** ISO time the provider reports for the event; with `type` it identifies the entry (idempotency). */
+  readonly at: string;
+}
+
+/** What one feedback event asks for; {@link interpretFeedback} computes it without any I/O. */
+export type FeedbackAction =
+  | {
+      readonly kind: 'message';
+      readonly channel: 'email' | 'sms';
+      readonly messageId: string;
+      /** Set when the event names the customer (SMS): it must be the owner of the message. */
+      readonly customerId?: string;
+      readonly feedback: Feedback;
+      readonly suppression?: Suppression;
+    }
+  | {
+      readonly kind: 'push_disabled';
+      readonly customerId: string;
+      readonly endpointArn: string;
+      readonly at: string;
+    }
+  | { readonly kind: 'ignored' };
+
+/**
+ * SES event detail-types (EventBridge) with the `eventType` of their detail, the name of the object
+ * that carries the event's own data (and `timestamp`, when SES sets one) and the feedback they record.
+ * `Email Bounced` records `bounced` only for a `Permanent` bounce; `Transient` and `Undetermined` are
+ * `soft_bounced` (SES retried and gave up, or could not tell) and suppress nothing.
+ */
+export const SES_FEEDBACK = {
+  'Email Sent': { eventType: 'Send', object: 'send', type: 'sent' },
+  'Email Delivered': { eventType: 'Delivery', object: 'delivery', type: 'delivered' },
+  'Email Bounced': { eventType: 'Bounce', object: 'bounce', type: 'bounced' },
+  'Email Complaint Received': { eventType: 'Complaint', object: 'complaint', type: 'complained' },
+  'Email Opened': { eventType: 'Open', object: 'open', type: 'opened' },
+  'Email Clicked': { eventType: 'Click', object: 'click', type: 'clicked' },
+  'Email Rejected': { eventType: 'Reject', object: 'reject', type: 'rejected' },
+  'Email Delivery Delayed': { eventType: 'DeliveryDelay', object: 'deliveryDelay', type: 'delayed' },
+  'Email Rendering Failed': { eventType: 'Rendering Failure', object: 'failure', type: 'rendering_failed' },
+} as const satisfies Record<string, { eventType: string; object: string; type: FeedbackType }>;
+type SesDetailType = keyof typeof SES_FEEDBACK;
+
+/** SES service events that reach the default bus but are not feedback on one of our messages. */
+const SES_IGNORED: ReadonlySet<string> = new Set([
+  'Email Subscribed',
+  'Advisor Recommendation Status Open',
+  'Advisor Recommendation Status Resolved',
+  'Sending Status Enabled',
+  'Sending Status Disabled',
+]);
+
+/** How far ahead of our clock a provider's timestamp may be (clock skew) before it is refused. */
+const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+const isoTime = z.iso.datetime({ offset: true, error: 'is not an ISO timestamp' });
+const customerId = z.string().regex(CUSTOMER_ID, { error: 'is not a valid customer id' });
+/** Provider message ids: SES `0101019...-000000`, SNS UUIDs. Printable ASCII without spaces. */
+const messageId = z.string().regex(/^[\x21-\x7e]{1,256}$/, { error: 'is not a provider message id' });
+
+const envelope = z.object({
+  source: z.string().max(256),
+  'detail-type': z.string().max(256),
+  time: isoTime,
+  detail: z.unknown(),
+});
+
+/** The parts of an SES event record we read; every other field (addresses included) is ignored. */
+const sesRecord = z.object({
+  eventType: z.string().max(64),
+  mail: z.object({ messageId, timestamp: isoTime.optional() }),
+});
+const objectError = (issue: { input?: unknown }) =>
+  issue.input === undefined ? 'is missing' : 'is not an object';
+const sesEventObject = z.object({ timestamp: isoTime.optional() }, { error: objectError });
+const bounceObject = z.object(
+  {
+    timestamp: isoTime.optional(),
+    bounceType: z.enum(['Permanent', 'Transient', 'Undetermined'], {
+      error: 'is not Permanent, Transient or Undetermined',
+    }),
+  },
+  { error: objectError },
+);
+
+const smsDetail = z.object({
+  customerId,
+  messageId,
+  reason: z.enum(['opted_out', 'invalid_number', 'carrier'], {
+    error: 'is not opted_out, invalid_number or carrier',
+  }),
+});
+const pushDetail = z.object({
+  customerId,
+  endpointArn: z
+    .string()
+    .max(1024)
+    .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:endpoint\/.+$/, { error: 'is not an SNS endpoint ARN' }),
+});
+
+/** Parses or throws with the field paths and zod's messages, which never repeat the input's values. */
+function parse<T>(schema: z.ZodType<T>, value: unknown, what: string, prefix = ''): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map(
+    (i) => `${[prefix, ...i.path].filter(Boolean).join('.') || '(root)'} ${i.message}`,
+  );
+  throw new InvalidInputError(`${what}: ${problems.join('; ')}`);
+}
+
+const iso = (time: string): string => new Date(time).toISOString();
+
+function sesAction(detailType: SesDetailType, raw: unknown, time: string): FeedbackAction {
+  const spec = SES_FEEDBACK[detailType];
+  const what = `SES ${detailType}`;
+  const record = parse(sesRecord, raw, what, 'detail');
+  if (record.eventType !== spec.eventType) {
+    throw new InvalidInputError(`${what}: detail.eventType is not ${spec.eventType}`);
+  }
+  const objectSchema = detailType === 'Email Bounced' ? bounceObject : sesEventObject;
+  const { [spec.object]: object } = parse(z.object({ [spec.object]: objectSchema }), raw, what, 'detail');
+  // Send, Reject and Rendering Failure carry no time of their own: the bus event's time is SES's.
+  const at = iso(object?.timestamp ?? time);
+  const base = { kind: 'message', channel: 'email', messageId: record.mail.messageId } as const;
+  if (object && 'bounceType' in object) {
+    return object.bounceType === 'Permanent'
+      ? { ...base, feedback: { type: 'bounced', at }, suppression: { reason: 'bounced', at } }
+      : { ...base, feedback: { type: 'soft_bounced', at } };
+  }
+  if (spec.type === 'complained') {
+    return { ...base, feedback: { type: 'complained', at }, suppression: { reason: 'complained', at } };
+  }
+  return { ...base, feedback: { type: spec.type, at } };
+}
+
+/**
+ * Validates a feedback event and says what it asks for, without any I/O: the mapping of every
+ * provider event to a feedback type and suppression lives here, so it can be tested as a table.
+ * Throws {@link InvalidInputError} naming the field (never its value) for anything malformed or unknown.
+ */
+export function interpretFeedback(event: unknown): FeedbackAction {
+  const { source, 'detail-type': detailType, time, detail } = parse(envelope, event, 'Feedback event');
+  if (source === SES_SOURCE) {
+    if (Object.hasOwn(SES_FEEDBACK, detailType)) return sesAction(detailType as SesDetailType, detail, time);
+    if (SES_IGNORED.has(detailType)) return { kind: 'ignored' };
+  }
+  if (source === FEEDBACK_SOURCE && detailType === 'SmsDeliveryFailed') {
+    const d = parse(smsDetail, detail, detailType, 'detail');
+    const at = iso(time);
+    // A number that opted out or does not exist will not work next time either; a carrier fault may.
+    const reason =
+      d.reason === 'opted_out' ? 'opted_out' : d.reason === 'invalid_number' ? 'bounced' : undefined;
+    return {
+      kind: 'message',
+      channel: 'sms',
+      messageId: d.messageId,
+      customerId: d.customerId,
+      feedback: { type: 'bounced', at },
+      ...(reason && { suppression: { reason, at } }),
+    };
+  }
+  if (source === FEEDBACK_SOURCE && detailType === 'PushEndpointDisabled') {
+    const d = parse(pushDetail, detail, detailType, 'detail');
+    return { kind: 'push_disabled', customerId: d.customerId, endpointArn: d.endpointArn, at: iso(time) };
+  }
+  throw new InvalidInputError(
+    'Feedback event: source and detail-type are not a known feedback event',
+    undefined,
+    {
+      source: source.slice(0, 64),
+      detailType: detailType.slice(0, 64),
+    },
+  );
+}
+
+/**
+ * Applies one provider feedback event:
+ * 1. validate it and map it to a feedback type and, for dead addresses, a suppression
+ *    ({@link interpretFeedback}); a time more than a few minutes ahead of the clock is refused;
+ * 2. push: mark the customer's SNS endpoint disabled, so the next decision falls back to another channel;
+ * 3. otherwise find the contact record by the provider's message id (`gsi1`); none means the message
+ *    was not ours or the customer was erased: `unknown_message`, nothing written;
+ * 4. check that the message belongs to the customer and channel the event names;
+ * 5. suppress the channel (hard bounce, complaint, opted-out or invalid number) — first, as it is the
+ *    effect that matters, and a plain overwrite, so a retry after a crash repeats it harmlessly;
+ * 6. append the feedback to the record unless an entry with the same type and time is there already
+ *    (a replayed or redelivered event), so the same event gives the same answer and one entry.
+ * Malformed or unknown input throws {@link InvalidInputError} before anything is written.
+ */
+export async function applyFeedback(deps: FeedbackDeps, event: unknown): Promise<FeedbackResult> {
+  const action = interpretFeedback(event);
+  if (action.kind === 'ignored') return 'ignored';
+  const at = action.kind === 'push_disabled' ? action.at : action.feedback.at;
+  if (Date.parse(at) > deps.clock.now() + MAX_CLOCK_SKEW_MS) {
+    throw new InvalidInputError('Feedback event: its time is in the future');
+  }
+  if (action.kind === 'push_disabled') {
+    await deps.store.disablePushEndpoint(action.customerId, action.endpointArn);
+    return 'recorded';
+  }
+
+  const ref = await deps.store.findContactByMessageId(action.messageId);
+  if (!ref) return 'unknown_message';
+  if (action.customerId !== undefined && action.customerId !== ref.customerId) {
+    throw new InvalidInputError('Feedback event: detail.messageId belongs to another customer');
+  }
+  const record = await deps.store.getContact(ref.customerId, ref.campaignId, ref.idempotencyKey);
+  if (!record) return 'unknown_message';
+  if (record.channel !== undefined && record.channel !== action.channel) {
+    throw new InvalidInputError(
+      `Feedback event: the message was sent by ${record.channel}, the event is about ${action.channel}`,
+    );
+  }
+
+  if (action.suppression) await deps.store.suppress(ref.customerId, action.channel, action.suppression);
+  const { type, at: when } = action.feedback;
+  const known = record.feedback?.some((f) => f.type === type && f.at === when) ?? false;
+  if (!known) await deps.store.addFeedback(ref, action.feedback);
+  return 'recorded';
+}

@@ -1,0 +1,233 @@
+import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js/min';
+import { z } from 'zod';
+import type { Profile, PushEndpoint } from '#shared/domain/customer.ts';
+import type { Clock, PushRegistry } from '#shared/domain/ports.ts';
+import type { CustomerDataStore, CustomerExport, DateIndexEntry } from '#shared/domain/store.ts';
+import type { Engine } from '#shared/engine/compile.ts';
+import { CUSTOMER_ID, MAX_EVENT_BYTES } from '#shared/engine/event.ts';
+import { InvalidInputError } from '#shared/errors.ts';
+import { CHANNELS, timeZone } from '#shared/strategy/schema.ts';
+
+/**
+ * The public events that change what we know about a customer (DESIGN.md "Public contracts"):
+ * `contact.profiles`/`CustomerProfileUpdated`, `contact.consent`/`ConsentGranted`|`ConsentWithdrawn`,
+ * `contact.customers`/`CustomerErasureRequested`. Each is validated in full before anything is written:
+ * bad input gets a clear error (field names only, never values) and changes nothing.
+ */
+export const PROFILE_SOURCE = 'contact.profiles';
+export const CONSENT_SOURCE = 'contact.consent';
+export const CUSTOMERS_SOURCE = 'contact.customers';
+
+export interface CustomerDataDeps {
+  readonly store: CustomerDataStore;
+  readonly engine: Engine;
+  readonly clock: Clock;
+  readonly pushRegistry?: PushRegistry;
+  /** SNS platform application ARNs per platform, from the deploy settings. */
+  readonly platformApplications?: Partial<Record<'fcm' | 'apns', string>>;
+}
+
+const customerId = z.string().regex(CUSTOMER_ID, { error: 'is not a valid customer id' });
+const isoTime = z.iso.datetime({ offset: true, error: 'is not an ISO timestamp' });
+
+const profileDetail = z.strictObject({
+  customerId,
+  email: z.union([z.email({ error: 'is not a valid email address' }), z.null()]).optional(),
+  phone: z.union([z.string().max(32), z.null()]).optional(),
+  pushEndpoints: z
+    .array(
+      z.union([
+        z.strictObject({ platform: z.enum(['fcm', 'apns']), token: z.string().min(8).max(4096) }),
+        z.strictObject({ arn: z.string().startsWith('arn:aws:sns:'), platform: z.enum(['fcm', 'apns']) }),
+      ]),
+    )
+    .max(10)
+    .optional(),
+  locale: z
+    .string()
+    .regex(/^[a-z]{2}(-[A-Z]{2})?$/, { error: 'is not a locale like nl or nl-BE' })
+    .optional(),
+  timezone: timeZone.optional(),
+  preferredChannel: z.union([z.enum(CHANNELS), z.null()]).optional(),
+  attributes: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/), z.unknown()).optional(),
+});
+
+const consentDetail = z.strictObject({
+  customerId,
+  purpose: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'is not a purpose' }),
+  channel: z.enum([...CHANNELS, 'all']),
+  source: z.string().min(1).max(64),
+  textVersion: z.string().max(64).optional(),
+  occurredAt: isoTime,
+});
+
+const envelope = z.object({
+  id: z.string().min(1).max(128),
+  source: z.string(),
+  'detail-type': z.string(),
+  time: isoTime,
+  detail: z.unknown(),
+});
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`);
+  throw new InvalidInputError(`${what}: ${problems.join('; ')}`);
+}
+
+/** E.164 via libphonenumber-js; national numbers are read in the customer's country (NL by default). */
+function normalisePhone(phone: string, country: unknown): string {
+  const parsed = parsePhoneNumberFromString(
+    phone,
+    (typeof country === 'string' ? country : 'NL') as CountryCode,
+  );
+  if (!parsed?.isValid())
+    throw new InvalidInputError('CustomerProfileUpdated: phone is not a valid phone number');
+  return parsed.number;
+}
+
+/** The date attributes the daily job must find by index, from the strategy's date-triggered campaigns. */
+export function dateIndexFor(engine: Engine, profile: Profile): DateIndexEntry[] {
+  const entries = new Map<string, DateIndexEntry>();
+  for (const { campaign } of engine.campaigns) {
+    const date = campaign.trigger.date;
+    if (!date) continue;
+    const value = profile.attributes[date.attribute];
+    if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(value)) continue;
+    const key = date.anniversary ? value.slice(5, 10) : value.slice(0, 10);
+    entries.set(`${date.attribute}#${date.anniversary}`, {
+      attribute: date.attribute,
+      anniversary: date.anniversary,
+      key,
+      timezone: profile.timezone ?? engine.strategy.defaults.timezone,
+    });
+  }
+  return [...entries.values()];
+}
+
+async function registerPush(
+  deps: CustomerDataDeps,
+  endpoints: z.infer<typeof profileDetail>['pushEndpoints'],
+): Promise<PushEndpoint[] | undefined> {
+  if (!endpoints) return undefined;
+  const out: PushEndpoint[] = [];
+  for (const e of endpoints) {
+    if ('arn' in e) {
+      out.push({ arn: e.arn, platform: e.platform, enabled: true });
+      continue;
+    }
+    const application = deps.platformApplications?.[e.platform];
+    if (!application || !deps.pushRegistry) {
+      throw new InvalidInputError(
+        `CustomerProfileUpdated: no ${e.platform} platform application is configured`,
+      );
+    }
+    const { endpointArn, enabled } = await deps.pushRegistry.register(application, e.token);
+    out.push({ arn: endpointArn, platform: e.platform, enabled });
+  }
+  return out;
+}
+
+/**
+ * `CustomerProfileUpdated`: validates every field (email syntax, phone to E.164, IANA time zone),
+ * registers push tokens as SNS endpoints, then merges the update into the stored profile: fields that
+ * are absent stay, `null` removes, `attributes` merge key by key (`null` removes a key). An update older
+ * than the stored profile is ignored; an erased customer is not recreated.
+ */
+export async function applyProfileUpdate(
+  deps: CustomerDataDeps,
+  event: unknown,
+): Promise<'saved' | 'stale' | 'erased'> {
+  const { time, detail: raw } = parse(envelope, event, 'CustomerProfileUpdated');
+  const detail = parse(profileDetail, raw, 'CustomerProfileUpdated');
+  if (JSON.stringify(detail).length > MAX_EVENT_BYTES)
+    throw new InvalidInputError('CustomerProfileUpdated: too large');
+  const country = detail.attributes?.country;
+  const phone = typeof detail.phone === 'string' ? normalisePhone(detail.phone, country) : detail.phone;
+  const pushEndpoints = await registerPush(deps, detail.pushEndpoints);
+  const updatedAt = new Date(time).toISOString();
+  return deps.store.mergeProfile(
+    detail.customerId,
+    (current) => {
+      const next: Record<string, unknown> = {
+        ...(current ?? { customerId: detail.customerId, attributes: {} }),
+        updatedAt,
+      };
+      const set = (key: string, value: unknown) => {
+        if (value === null) delete next[key];
+        else if (value !== undefined) next[key] = value;
+      };
+      set('email', detail.email === null ? null : detail.email?.toLowerCase());
+      set('phone', phone);
+      set('locale', detail.locale);
+      set('timezone', detail.timezone);
+      set('preferredChannel', detail.preferredChannel);
+      if (pushEndpoints) next.pushEndpoints = pushEndpoints;
+      const attributes: Record<string, unknown> = { ...(current?.attributes ?? {}) };
+      for (const [k, v] of Object.entries(detail.attributes ?? {})) {
+        if (v === null) delete attributes[k];
+        else attributes[k] = v;
+      }
+      next.attributes = attributes;
+      return next as unknown as Profile;
+    },
+    updatedAt,
+    (profile) => dateIndexFor(deps.engine, profile),
+  );
+}
+
+/**
+ * `ConsentGranted` / `ConsentWithdrawn`: appends to the ledger (who, when, source, text version,
+ * purpose, channel) and updates the derived state. From the moment it is recorded, every decision sees
+ * it — also deferred sends decided before it, which re-check consent when they fall due.
+ */
+export async function applyConsentEvent(
+  deps: CustomerDataDeps,
+  event: unknown,
+): Promise<'recorded' | 'erased'> {
+  const { id, 'detail-type': detailType, detail: raw } = parse(envelope, event, 'Consent event');
+  if (detailType !== 'ConsentGranted' && detailType !== 'ConsentWithdrawn') {
+    throw new InvalidInputError('Consent event: detail-type must be ConsentGranted or ConsentWithdrawn');
+  }
+  const detail = parse(consentDetail, raw, detailType);
+  return deps.store.recordConsent({
+    customerId: detail.customerId,
+    purpose: detail.purpose,
+    channel: detail.channel,
+    granted: detailType === 'ConsentGranted',
+    source: detail.source,
+    ...(detail.textVersion !== undefined && { textVersion: detail.textVersion }),
+    occurredAt: new Date(detail.occurredAt).toISOString(),
+    recordedAt: new Date(deps.clock.now()).toISOString(),
+    eventId: id,
+  });
+}
+
+/** `CustomerErasureRequested`: removes everything about the customer, leaves an anonymised tombstone. */
+export async function eraseCustomer(deps: CustomerDataDeps, event: unknown): Promise<number> {
+  const { detail } = parse(envelope, event, 'CustomerErasureRequested');
+  const { customerId: id } = parse(z.object({ customerId }), detail, 'CustomerErasureRequested');
+  return deps.store.erase(id, new Date(deps.clock.now()).toISOString());
+}
+
+/** A data-subject access request: everything stored about the customer, as JSON. */
+export async function exportCustomer(
+  deps: Pick<CustomerDataDeps, 'store'>,
+  id: string,
+): Promise<CustomerExport> {
+  parse(customerId, id, 'export');
+  return deps.store.exportCustomer(id);
+}
+
+/** Routes a public customer-data event to its use case. Anything else is invalid input. */
+export async function applyCustomerEvent(deps: CustomerDataDeps, event: unknown): Promise<string> {
+  const { source, 'detail-type': detailType } = parse(envelope, event, 'Customer event');
+  if (source === PROFILE_SOURCE && detailType === 'CustomerProfileUpdated')
+    return applyProfileUpdate(deps, event);
+  if (source === CONSENT_SOURCE) return applyConsentEvent(deps, event);
+  if (source === CUSTOMERS_SOURCE && detailType === 'CustomerErasureRequested') {
+    return `erased ${await eraseCustomer(deps, event)} items`;
+  }
+  throw new InvalidInputError(`Customer event: unknown ${source} / ${detailType}`);
+}

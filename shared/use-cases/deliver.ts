@@ -1,0 +1,174 @@
+import type { CustomerState } from '#shared/domain/customer.ts';
+import type { Decision, Fact } from '#shared/domain/decision.ts';
+import {
+  type Channels,
+  type LinkBuilder,
+  PermanentSendError,
+  type SendResult,
+} from '#shared/domain/ports.ts';
+import type { ContactRecord, CustomerStore } from '#shared/domain/store.ts';
+import type { Engine } from '#shared/engine/compile.ts';
+import {
+  buildRenderContext,
+  type RenderedMessage,
+  renderMessage,
+  type TriggerEventLike,
+} from '#shared/engine/render.ts';
+import { TransientError } from '#shared/errors.ts';
+import type { Channel } from '#shared/strategy/schema.ts';
+
+export interface DeliverDeps {
+  readonly engine: Engine;
+  readonly store: CustomerStore;
+  readonly channels: Channels;
+  readonly links: LinkBuilder;
+  /** `"Brand <sender@domain>"`. */
+  readonly from: string;
+}
+
+function render(
+  deps: DeliverDeps,
+  decision: Decision,
+  channel: Channel,
+  state: CustomerState,
+  event: unknown,
+): RenderedMessage {
+  const { engine, links } = deps;
+  const campaign = engine.campaigns.find((c) => c.campaign.id === decision.campaignId)?.campaign;
+  const template = campaign?.variants.find((v) => v.id === decision.variant)?.template;
+  const profile = state.profile;
+  if (!campaign || !template || !profile)
+    throw new PermanentSendError('campaign, variant or profile gone', 'GONE');
+  return renderMessage({
+    templates: engine.templates,
+    templateId: template,
+    channel,
+    locale: profile.locale,
+    defaultLocale: engine.strategy.defaults.locale,
+    context: buildRenderContext({
+      profile,
+      event: event as TriggerEventLike,
+      campaign,
+      ...(decision.variant !== undefined && { variant: decision.variant }),
+      ...(engine.strategy.brand && { brand: engine.strategy.brand }),
+      links: links.links(profile.customerId, campaign.purpose, channel),
+    }),
+  });
+}
+
+async function sendOne(
+  deps: DeliverDeps,
+  decision: Decision,
+  message: RenderedMessage,
+  state: CustomerState,
+): Promise<SendResult> {
+  const profile = state.profile;
+  const campaign = deps.engine.campaigns.find((c) => c.campaign.id === decision.campaignId)?.campaign;
+  if (!profile || !campaign) throw new PermanentSendError('profile or campaign gone', 'GONE');
+  switch (message.channel) {
+    case 'email': {
+      const { unsubscribe } = deps.links.links(profile.customerId, campaign.purpose, 'email');
+      return deps.channels.email.sendEmail({
+        to: profile.email ?? '',
+        from: deps.from,
+        subject: message.subject,
+        html: message.html,
+        text: message.text,
+        headers: {
+          'List-Unsubscribe': `<${unsubscribe}>`,
+          'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+        },
+        tags: {
+          campaign: decision.campaignId,
+          variant: decision.variant ?? 'none',
+          customer: profile.customerId,
+          decision: decision.idempotencyKey,
+        },
+      });
+    }
+    case 'sms': {
+      const phone = profile.phone ?? '';
+      const transactional = campaign.purpose === 'service';
+      if (!transactional && (await deps.channels.sms.isOptedOut(phone))) {
+        throw new PermanentSendError('the number opted out of SMS', 'OptedOut');
+      }
+      return deps.channels.sms.sendSms({ phone, text: message.text, transactional });
+    }
+    case 'push': {
+      const endpoint = profile.pushEndpoints?.find((e) => e.enabled);
+      if (!endpoint) throw new PermanentSendError('no enabled push endpoint', 'EndpointDisabled');
+      return deps.channels.push.sendPush({
+        endpointArn: endpoint.arn,
+        title: message.title,
+        body: message.body,
+        data: { campaignId: decision.campaignId, variant: decision.variant ?? '' },
+      });
+    }
+    case 'webhook': {
+      const target = campaign.webhook ? deps.engine.strategy.webhooks[campaign.webhook] : undefined;
+      if (!target) throw new PermanentSendError('no webhook target', 'NoTarget');
+      return deps.channels.webhook.post({
+        url: target.url,
+        body: {
+          campaignId: decision.campaignId,
+          customerId: profile.customerId,
+          variant: decision.variant,
+          payload: message.payload,
+        },
+        idempotencyKey: decision.idempotencyKey,
+      });
+    }
+  }
+}
+
+/**
+ * Sends a committed decision through its channel, falling back in order to the next eligible channel
+ * when a provider refuses the message for good, and writes the final contact record (the one write
+ * after the send). A transient failure writes the record as `sending` — the cap reservation stays —
+ * and rethrows, so the queue retries and the retry sends again.
+ */
+export async function deliver(
+  deps: DeliverDeps,
+  decision: Decision,
+  channels: readonly Channel[],
+  state: CustomerState,
+  event: unknown,
+): Promise<ContactRecord> {
+  const facts: Fact[] = [...decision.facts];
+  for (const [i, channel] of channels.entries()) {
+    try {
+      const message = render(deps, decision, channel, state, event);
+      const { messageId } = await sendOne(deps, decision, message, state);
+      const { sendAt, fallbackChannels, ...rest } = decision;
+      const record: ContactRecord = { ...rest, outcome: 'sent', channel, messageId, facts };
+      await deps.store.putContact(record);
+      return record;
+    } catch (error) {
+      if (error instanceof PermanentSendError) {
+        facts.push({ kind: 'channel', channel, usable: false, why: `provider refused: ${error.code}` });
+        continue;
+      }
+      if (error instanceof TransientError || !(error instanceof Error) || !isProgrammingError(error)) {
+        const pending: ContactRecord = {
+          ...decision,
+          channel,
+          fallbackChannels: channels.slice(i + 1),
+          status: 'sending',
+          facts,
+        };
+        await deps.store.putContact(pending);
+        throw error instanceof TransientError
+          ? error
+          : new TransientError('send failed, will retry', { cause: error }, { channel });
+      }
+      throw error;
+    }
+  }
+  const { sendAt, fallbackChannels, channel, ...rest } = decision;
+  const record: ContactRecord = { ...rest, outcome: 'suppressed', reason: 'no_channel', facts };
+  await deps.store.putContact(record);
+  return record;
+}
+
+const isProgrammingError = (e: Error): boolean =>
+  e instanceof TypeError || e instanceof RangeError || e instanceof SyntaxError;

@@ -1,0 +1,76 @@
+import type { Clock } from '#shared/domain/ports.ts';
+import type { ActivityStore, ContactRecord } from '#shared/domain/store.ts';
+import { countersForEvent, type Engine } from '#shared/engine/compile.ts';
+import { parseTriggerEvent } from '#shared/engine/event.ts';
+import { DAY_MS, durationMs, utcDay } from '#shared/engine/time.ts';
+import { InvalidInputError } from '#shared/errors.ts';
+
+export interface ActivityDeps {
+  readonly store: ActivityStore;
+  readonly engine: Engine;
+  readonly clock: Clock;
+}
+
+export interface ActivityResult {
+  readonly counted: readonly string[];
+  readonly conversions: readonly ContactRecord[];
+}
+
+/** A conversion's value: `detail.value`, else `detail.total`, when it is a finite number. */
+function conversionValue(detail: Readonly<Record<string, unknown>>): number | undefined {
+  for (const key of ['value', 'total'] as const) {
+    const v = detail[key];
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+  }
+  return undefined;
+}
+
+/**
+ * Every customer event, whatever campaign it triggers:
+ * 1. count it on each threshold rule's activity counter it matches (once per event id), so that
+ *    "3rd order within 30 days" can be decided from one read;
+ * 2. for each campaign whose goal names this event, attribute a conversion to the customer's latest
+ *    contact of that campaign within the goal window — sent *or* held out, so the control group's
+ *    conversions count too and uplift can be measured.
+ */
+export async function recordActivity(deps: ActivityDeps, event: unknown): Promise<ActivityResult> {
+  const parsed = parseTriggerEvent(event);
+  if ('problem' in parsed) throw new InvalidInputError(`invalid event: ${parsed.problem}`);
+  const keepDays = Math.ceil(deps.engine.maxActivityWindowMs / DAY_MS) + 1;
+  const counted: string[] = [];
+  for (const counter of countersForEvent(deps.engine, event)) {
+    const result = await deps.store.countActivity(
+      parsed.customerId,
+      counter.id,
+      utcDay(parsed.time),
+      parsed.id,
+      keepDays,
+    );
+    if (result === 'counted') counted.push(counter.id);
+  }
+  const conversions: ContactRecord[] = [];
+  for (const { campaign } of deps.engine.campaigns) {
+    const goal = campaign.goal?.conversion;
+    if (
+      !goal ||
+      goal.detailType !== parsed.detailType ||
+      (goal.source !== undefined && goal.source !== parsed.source)
+    )
+      continue;
+    const within = durationMs(campaign.goal?.within ?? '0m');
+    const value = conversionValue(parsed.detail);
+    const at = new Date(parsed.time).toISOString();
+    const record = await deps.store.attributeConversion(
+      parsed.customerId,
+      campaign.id,
+      new Date(parsed.time - within).toISOString(),
+      {
+        eventId: parsed.id,
+        at,
+        ...(value !== undefined && { value }),
+      },
+    );
+    if (record) conversions.push(record);
+  }
+  return { counted, conversions };
+}
