@@ -1,6 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadConfig } from '#shared/config.ts';
 import { systemClock } from '#shared/domain/ports.ts';
 import { runDateTriggers } from '#shared/use-cases/date-triggers.ts';

@@ -1,6 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { systemClock } from '#shared/domain/ports.ts';
 import { InvalidInputError } from '#shared/errors.ts';
 import { sendDeferred } from '#shared/use-cases/send-deferred.ts';

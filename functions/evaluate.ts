@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidInputError } from '#shared/errors.ts';
 import { evaluateTrigger } from '#shared/use-cases/evaluate-trigger.ts';
 import { evaluateDeps, logger } from './platform.ts';

@@ -1,6 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CustomerExport } from '#shared/domain/store.ts';
 import { InvalidInputError } from '#shared/errors.ts';
 import { exportCustomer } from '#shared/use-cases/customer-data.ts';

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   dynamoDbClient,
   eventBridgeClient,
@@ -46,11 +46,23 @@ function once<T>(create: () => T): () => T {
   };
 }
 
+/** Like {@link once} for async values, but a failure is forgotten: the next call tries again. */
+function onceAsync<T>(create: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => {
+    value ??= create().catch((error: unknown) => {
+      value = undefined;
+      throw error;
+    });
+    return value;
+  };
+}
+
 /**
  * The strategy and its templates, as `cdk synth` validated and bundled them into the function
  * (`CONTACT_STRATEGY_JSON`, replaced at build time), validated again at cold start.
  */
-export const engine = once((): Engine => {
+export const engine = /* @__PURE__ */ once((): Engine => {
   const { CONTACT_STRATEGY_JSON } = loadConfig({ CONTACT_STRATEGY_JSON: env.name() });
   const { document, templates } = JSON.parse(CONTACT_STRATEGY_JSON) as {
     document: unknown;
@@ -62,7 +74,7 @@ export const engine = once((): Engine => {
   return compileEngine({ strategy: result.strategy, templates });
 });
 
-export const store = once(() => {
+export const store = /* @__PURE__ */ once(() => {
   const config = loadConfig({ TABLE_NAME: env.name() });
   return new DynamoCustomerStore(dynamoDbClient(), {
     tableName: config.TABLE_NAME,
@@ -71,7 +83,7 @@ export const store = once(() => {
 });
 
 /** The link-signing key, read once per container from Secrets Manager. */
-const linkKey = once(async (): Promise<string> => {
+export const linkKey = /* @__PURE__ */ onceAsync(async (): Promise<string> => {
   const { LINK_KEY_SECRET_ID } = loadConfig({ LINK_KEY_SECRET_ID: env.name() });
   const { SecretString } = await secretsClient().send(
     new GetSecretValueCommand({ SecretId: LINK_KEY_SECRET_ID }),
@@ -80,7 +92,7 @@ const linkKey = once(async (): Promise<string> => {
   return SecretString;
 });
 
-const webhookSecret = once(async (): Promise<string> => {
+const webhookSecret = /* @__PURE__ */ onceAsync(async (): Promise<string> => {
   const { WEBHOOK_SECRET_ID } = loadConfig({ WEBHOOK_SECRET_ID: env.name() });
   const { SecretString } = await secretsClient().send(
     new GetSecretValueCommand({ SecretId: WEBHOOK_SECRET_ID }),
@@ -89,7 +101,7 @@ const webhookSecret = once(async (): Promise<string> => {
   return SecretString;
 });
 
-export const deliverDeps = once(async (): Promise<DeliverDeps> => {
+export const deliverDeps = /* @__PURE__ */ onceAsync(async (): Promise<DeliverDeps> => {
   const config = loadConfig({
     SENDER_EMAIL: z.email(),
     CONFIGURATION_SET: env.name(),
@@ -115,7 +127,7 @@ export const deliverDeps = once(async (): Promise<DeliverDeps> => {
   };
 });
 
-export const evaluateDeps = once(async (): Promise<EvaluateDeps> => {
+export const evaluateDeps = /* @__PURE__ */ onceAsync(async (): Promise<EvaluateDeps> => {
   const config = loadConfig({
     SCHEDULE_GROUP: env.name(),
     DEFERRED_FUNCTION_ARN: env.name(),
@@ -132,7 +144,7 @@ export const evaluateDeps = once(async (): Promise<EvaluateDeps> => {
   };
 });
 
-export const customerDataDeps = once((): CustomerDataDeps => {
+export const customerDataDeps = /* @__PURE__ */ once((): CustomerDataDeps => {
   const config = loadConfig({
     PUSH_APP_FCM_ARN: z.string().startsWith('arn:').optional(),
     PUSH_APP_APNS_ARN: z.string().startsWith('arn:').optional(),
@@ -149,12 +161,12 @@ export const customerDataDeps = once((): CustomerDataDeps => {
   };
 });
 
-export const deadLetters = once(() => {
+export const deadLetters = /* @__PURE__ */ once(() => {
   const { DEAD_LETTER_QUEUE_URL } = loadConfig({ DEAD_LETTER_QUEUE_URL: env.url() });
   return new SqsDeadLetters(sqsClient(), DEAD_LETTER_QUEUE_URL);
 });
 
-export const emitter = once(() => {
+export const emitter = /* @__PURE__ */ once(() => {
   const { EVENT_BUS_NAME } = loadConfig({ EVENT_BUS_NAME: env.name() });
   return new EventBridgeEmitter(eventBridgeClient(), EVENT_BUS_NAME);
 });

@@ -26,10 +26,10 @@ function once<T>(key: string, create: () => T): () => T {
 /** Retries are the SDK's standard mode; a failed call after them is left to SQS redelivery. */
 const common = { maxAttempts: 3 } as const;
 
-export const dynamoDbClient = once('dynamodb', () => new DynamoDBClient(common));
-export const sesClient = once('sesv2', () => new SESv2Client(common));
-export const snsClient = once('sns', () => new SNSClient(common));
-export const eventBridgeClient = once('eventbridge', () => new EventBridgeClient(common));
-export const sqsClient = once('sqs', () => new SQSClient(common));
-export const schedulerClient = once('scheduler', () => new SchedulerClient(common));
-export const secretsClient = once('secretsmanager', () => new SecretsManagerClient(common));
+export const dynamoDbClient = /* @__PURE__ */ once('dynamodb', () => new DynamoDBClient(common));
+export const sesClient = /* @__PURE__ */ once('sesv2', () => new SESv2Client(common));
+export const snsClient = /* @__PURE__ */ once('sns', () => new SNSClient(common));
+export const eventBridgeClient = /* @__PURE__ */ once('eventbridge', () => new EventBridgeClient(common));
+export const sqsClient = /* @__PURE__ */ once('sqs', () => new SQSClient(common));
+export const schedulerClient = /* @__PURE__ */ once('scheduler', () => new SchedulerClient(common));
+export const secretsClient = /* @__PURE__ */ once('secretsmanager', () => new SecretsManagerClient(common));

@@ -1,4 +1,5 @@
 import type { Channel, Purpose } from '#shared/strategy/schema.ts';
+import { shortHash } from './hash.ts';
 
 /**
  * What the platform knows about one customer, as the decision engine sees it: everything comes back
@@ -34,8 +35,8 @@ export interface ConsentState {
   readonly granted: boolean;
   /** When the customer gave or withdrew it (the event's `occurredAt`); the newest wins. */
   readonly occurredAt: string;
-  /** When the ledger recorded it: decisions from then on see it. */
-  readonly recordedAt: string;
+  /** When the ledger recorded it: decisions from then on see it. (In the ledger entry; not kept in the state.) */
+  readonly recordedAt?: string;
   /** The ledger entry this state comes from (its sort key), for the explanation. */
   readonly ledgerRef: string;
   readonly source?: string;
@@ -78,7 +79,10 @@ export interface CustomerState {
   readonly consent: ConsentMap;
   /** Recent sends within the longest cap window, oldest first. */
   readonly sends: readonly SendEntry[];
-  /** Idempotency keys already decided (`<businessKey>#<campaignId>`), with their decision time. */
+  /**
+   * Idempotency keys already committed, by {@link decidedKey}, with their decision time (epoch ms).
+   * Only sends and deferrals are here: they reserved a cap slot and must never repeat.
+   */
   readonly decided: Readonly<Record<string, number>>;
   readonly activity: Readonly<Record<string, ActivityCounter>>;
   /** Keyed by channel. */
@@ -99,3 +103,10 @@ export const emptyCustomerState = (customerId: string): CustomerState => ({
   suppressions: {},
   version: 0,
 });
+
+/**
+ * How a committed idempotency key (`<businessKey>#<campaignId>`, often 60+ characters) is remembered
+ * in the state item: a 48-bit hash, so a busy customer's state stays within one or two write units.
+ * With the few dozen keys a customer has in the retention window, a collision is a ~1e-11 chance.
+ */
+export const decidedKey = (idempotencyKey: string): string => shortHash(idempotencyKey);

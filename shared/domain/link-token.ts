@@ -43,7 +43,10 @@ export function verifyLinkToken(key: string | Buffer, token: string, nowSeconds:
     given.length === expected.length ? given : Buffer.alloc(expected.length),
     expected,
   );
-  if (!same || given.length !== expected.length) return { ok: false, reason: 'signature' };
+  // Node's base64url decoder skips stray characters; only the canonical spelling is the signature.
+  if (!same || given.length !== expected.length || b64(given) !== token.slice(dot + 1)) {
+    return { ok: false, reason: 'signature' };
+  }
   let parts: unknown;
   try {
     parts = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));

@@ -72,6 +72,8 @@ export interface Engine {
   readonly strategy: Strategy;
   readonly templates: TemplateSet;
   readonly campaigns: readonly CompiledCampaign[];
+  /** The campaigns by descending priority, ties by id: the order of arbitration. */
+  readonly byPriority: readonly CompiledCampaign[];
   readonly counters: readonly CounterRule[];
   /** The longest cap window: sends older than this can be forgotten. */
   readonly maxCapWindowMs: number;
@@ -160,10 +162,14 @@ export function compileEngine({ strategy, templates }: CompiledStrategy): Engine
         variantBounds,
       };
     });
+  const byPriority = [...campaigns].sort(
+    (a, b) => b.campaign.priority - a.campaign.priority || (a.campaign.id < b.campaign.id ? -1 : 1),
+  );
   return {
     strategy,
     templates,
     campaigns,
+    byPriority,
     counters: [...counters.values()],
     maxCapWindowMs,
     maxActivityWindowMs,

@@ -2,6 +2,7 @@ import {
   type ConsentState,
   type CustomerState,
   consentKey,
+  decidedKey,
   type Profile,
   type SendEntry,
 } from '#shared/domain/customer.ts';
@@ -182,7 +183,8 @@ export function selectChannels(
       const caps = c.channelCaps.filter((cap) => cap.channel === channel);
       if (caps.length > 0 && fullCap(caps, sends, campaign.id, now, facts)) failure = 'cap';
     }
-    facts.push({ kind: 'channel', channel, usable: failure === undefined, ...(failure && { why: failure }) });
+    // Usable channels are evident from the decision (channel, fallbackChannels); record why the others were not.
+    if (failure) facts.push({ kind: 'channel', channel, usable: false, why: failure });
     if (failure) failures.add(failure);
     else usable.push(channel);
   }
@@ -198,7 +200,15 @@ interface Context {
   readonly event: TriggerEvent;
   readonly state: CustomerState;
   readonly now: number;
+  readonly decidedAt: string;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+const capLimited = (candidate: Candidate): Candidate => {
+  candidate.capLimited = true;
+  return candidate;
+};
 
 interface Candidate {
   decision: Decision;
@@ -213,21 +223,26 @@ function evaluate(ctx: Context, c: CompiledCampaign, extraSends: readonly SendEn
   const { campaign } = c;
   const facts: Fact[] = [];
   const key = idempotencyKeyOf(c, event);
-  const base = {
-    eventId: event.id,
-    campaignId: campaign.id,
-    customerId: event.customerId,
-    decidedAt: new Date(now).toISOString(),
-    idempotencyKey: key,
+  // Built without object spread: on the hot path (≥ 50,000 events/s) Node 20's spread costs dearly.
+  const done = (outcome: Outcome, reason: Reason | undefined, extra?: Partial<Decision>): Candidate => {
+    const decision: Mutable<Decision> = {
+      eventId: event.id,
+      campaignId: campaign.id,
+      customerId: event.customerId,
+      outcome,
+      decidedAt: ctx.decidedAt,
+      idempotencyKey: key,
+      facts,
+    };
+    if (reason) decision.reason = reason;
+    if (extra) Object.assign(decision, extra);
+    return { decision };
   };
-  const done = (outcome: Outcome, reason: Reason | undefined, extra: Partial<Decision> = {}): Candidate => ({
-    decision: { ...base, outcome, ...(reason && { reason }), ...extra, facts },
-  });
   const suppress = (reason: Reason) => done('suppressed', reason);
 
   const profile = state.profile;
   if (!profile || state.erased) return suppress('unknown_customer');
-  const first = state.decided[key];
+  const first = state.decided[decidedKey(key)];
   if (first !== undefined) {
     facts.push({ kind: 'duplicate', idempotencyKey: key, firstDecidedAt: new Date(first).toISOString() });
     return suppress('duplicate');
@@ -249,13 +264,14 @@ function evaluate(ctx: Context, c: CompiledCampaign, extraSends: readonly SendEn
     if (count < c.threshold.atLeast) return suppress('rule_not_met');
   }
   const expiresAt = c.expiresMs === undefined ? undefined : event.time + c.expiresMs;
-  if (expiresAt !== undefined) {
+  if (expiresAt !== undefined && now > expiresAt) {
+    // (An offer still valid shows its expiry in the decision's expiresAt instead.)
     facts.push({ kind: 'expiry', expiresAt: new Date(expiresAt).toISOString() });
-    if (now > expiresAt) return suppress('expired');
+    return suppress('expired');
   }
   const sends = extraSends.length > 0 ? [...state.sends, ...extraSends] : state.sends;
   if (fullCap(c.caps, sends, campaign.id, now, facts)) {
-    return { ...suppress('cap_reached'), capLimited: true };
+    return capLimited(suppress('cap_reached'));
   }
 
   // Variant first: which channels a message can use depends on the variant's template.
@@ -275,7 +291,7 @@ function evaluate(ctx: Context, c: CompiledCampaign, extraSends: readonly SendEn
   const channel = usable[0];
   if (!channel) {
     const r = noChannel ?? 'no_channel';
-    return r === 'cap_reached' ? { ...suppress(r), capLimited: true } : suppress(r);
+    return r === 'cap_reached' ? capLimited(suppress(r)) : suppress(r);
   }
 
   const holdoutBucket = bucketOf(`${event.customerId}#${campaign.id}#holdout`);
@@ -358,7 +374,7 @@ function safeMatch(c: CompiledCampaign, event: unknown): boolean {
 export function decide(engine: Engine, { event, state, now, campaignIds }: DecideInput): Decision[] {
   const parsed = parseTriggerEvent(event);
   if ('problem' in parsed) return invalid(engine, event, parsed.problem, campaignIds, now);
-  const ctx: Context = { engine, event: parsed, state, now };
+  const ctx: Context = { engine, event: parsed, state, now, decidedAt: new Date(now).toISOString() };
   const wanted = campaignIds && new Set(campaignIds);
   const decisions: Decision[] = [];
 
@@ -381,9 +397,7 @@ export function decide(engine: Engine, { event, state, now, campaignIds }: Decid
     }
   }
 
-  const triggered = engine.campaigns
-    .filter((c) => c.matches(event))
-    .sort((a, b) => b.campaign.priority - a.campaign.priority || (a.campaign.id < b.campaign.id ? -1 : 1));
+  const triggered = engine.byPriority.filter((c) => c.matches(event));
   const granted: SendEntry[] = [];
   let winner: CompiledCampaign | undefined;
   for (const c of triggered) {

@@ -17,14 +17,4 @@ export function bucketOf(key: string): number {
   return (h >>> 0) % 10_000;
 }
 
-/** A short stable hex id for a JSON-able value (used for shared activity counters). */
-export function shortHash(value: string): string {
-  let a = 0x811c9dc5;
-  let b = 0x01000193;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-  }
-  return ((a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0')).slice(0, 12);
-}
+export { shortHash } from '#shared/domain/hash.ts';

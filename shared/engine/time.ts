@@ -39,8 +39,37 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** Wall-clock parts of an instant in an IANA time zone. */
+const HOUR_MS = 3_600_000;
+/** Offsets (ms) per zone and UTC hour: zones change offset only at (quarter-)hour boundaries. */
+const offsets = new Map<string, number>();
+
+/**
+ * Wall-clock parts of an instant in an IANA time zone. `Intl` is slow (microseconds per call), and the
+ * engine asks this for every deferral check, so the zone's offset is cached per UTC quarter hour and
+ * the parts are computed from it.
+ */
 export function localParts(ms: number, timeZone: string): LocalParts {
+  const slot = Math.floor(ms / (HOUR_MS / 4));
+  const key = `${timeZone}|${slot}`;
+  let offset = offsets.get(key);
+  if (offset === undefined) {
+    const start = slot * (HOUR_MS / 4);
+    const p = intlParts(start, timeZone);
+    offset = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute) - start;
+    if (offsets.size > 50_000) offsets.clear();
+    offsets.set(key, offset);
+  }
+  const local = new Date(ms + offset);
+  return {
+    year: local.getUTCFullYear(),
+    month: local.getUTCMonth() + 1,
+    day: local.getUTCDate(),
+    hour: local.getUTCHours(),
+    minute: local.getUTCMinutes(),
+  };
+}
+
+function intlParts(ms: number, timeZone: string): LocalParts {
   const parts: Record<string, number> = {};
   for (const p of formatter(timeZone).formatToParts(ms)) {
     if (p.type !== 'literal') parts[p.type] = Number(p.value);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { strategySchema } from './schema.ts';
 
 /** The committed JSON Schema file that editors use (`# yaml-language-server: $schema=...`). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The contact-strategy file's schema. One zod schema is the single source of truth: it validates the

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Suppression } from '#shared/domain/customer.ts';
 import type { Clock } from '#shared/domain/ports.ts';
 import type { CustomerDataStore, CustomerStore } from '#shared/domain/store.ts';

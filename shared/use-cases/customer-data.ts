@@ -1,6 +1,7 @@
 import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js/min';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Profile, PushEndpoint } from '#shared/domain/customer.ts';
+import { CONSENT_SOURCE, CUSTOMERS_SOURCE, PROFILE_SOURCE } from '#shared/domain/events.ts';
 import type { Clock, PushRegistry } from '#shared/domain/ports.ts';
 import type { CustomerDataStore, CustomerExport, DateIndexEntry } from '#shared/domain/store.ts';
 import type { Engine } from '#shared/engine/compile.ts';
@@ -14,9 +15,6 @@ import { CHANNELS, timeZone } from '#shared/strategy/schema.ts';
  * `contact.customers`/`CustomerErasureRequested`. Each is validated in full before anything is written:
  * bad input gets a clear error (field names only, never values) and changes nothing.
  */
-export const PROFILE_SOURCE = 'contact.profiles';
-export const CONSENT_SOURCE = 'contact.consent';
-export const CUSTOMERS_SOURCE = 'contact.customers';
 
 export interface CustomerDataDeps {
   readonly store: CustomerDataStore;
@@ -30,7 +28,7 @@ export interface CustomerDataDeps {
 const customerId = z.string().regex(CUSTOMER_ID, { error: 'is not a valid customer id' });
 const isoTime = z.iso.datetime({ offset: true, error: 'is not an ISO timestamp' });
 
-const profileDetail = z.strictObject({
+export const profileDetail = z.strictObject({
   customerId,
   email: z.union([z.email({ error: 'is not a valid email address' }), z.null()]).optional(),
   phone: z.union([z.string().max(32), z.null()]).optional(),
@@ -52,7 +50,7 @@ const profileDetail = z.strictObject({
   attributes: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/), z.unknown()).optional(),
 });
 
-const consentDetail = z.strictObject({
+export const consentDetail = z.strictObject({
   customerId,
   purpose: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'is not a purpose' }),
   channel: z.enum([...CHANNELS, 'all']),
@@ -77,7 +75,7 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
 }
 
 /** E.164 via libphonenumber-js; national numbers are read in the customer's country (NL by default). */
-function normalisePhone(phone: string, country: unknown): string {
+export function normalisePhone(phone: string, country: unknown): string {
   const parsed = parsePhoneNumberFromString(
     phone,
     (typeof country === 'string' ? country : 'NL') as CountryCode,

@@ -1,4 +1,4 @@
-import type { CustomerState } from '#shared/domain/customer.ts';
+import { type CustomerState, decidedKey } from '#shared/domain/customer.ts';
 import type { Decision } from '#shared/domain/decision.ts';
 import type { Clock, Scheduler } from '#shared/domain/ports.ts';
 import type { ContactRecord } from '#shared/domain/store.ts';
@@ -125,7 +125,7 @@ async function completeOrCount(
     await deps.store.addDuplicate(customerId, campaignId, idempotencyKey);
     return duplicate;
   }
-  const committedAt = state.decided[idempotencyKey] ?? now;
+  const committedAt = state.decided[decidedKey(idempotencyKey)] ?? now;
   if (now - committedAt < (deps.leaseMs ?? 300_000)) {
     throw new TransientError('the first delivery of this event is still in flight; will retry', undefined, {
       campaignId,
@@ -133,7 +133,7 @@ async function completeOrCount(
   }
   // The first attempt committed and died before its record: decide again as it would have (same
   // variant and channels, its own key and reservation set aside) and complete it.
-  const { [idempotencyKey]: _, ...decided } = state.decided;
+  const { [decidedKey(idempotencyKey)]: _, ...decided } = state.decided;
   const redo = decide(deps.engine, {
     event,
     state: {

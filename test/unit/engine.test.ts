@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CustomerState, SendEntry } from '#shared/domain/customer.ts';
+import { type CustomerState, decidedKey, type SendEntry } from '#shared/domain/customer.ts';
 import type { Decision } from '#shared/domain/decision.ts';
 import type { Engine } from '#shared/engine/compile.ts';
 import { decide } from '#shared/engine/decide.ts';
@@ -154,7 +154,7 @@ describe('decision engine: one decision per triggered campaign, with outcome and
         one(
           decide(engine, {
             event: event('shop.orders', 'OrderPlaced', { orderId: 'o-3' }),
-            state: customer({ decided: { 'o-3#order-thanks': NOON - HOUR } }),
+            state: customer({ decided: { [decidedKey('o-3#order-thanks')]: NOON - HOUR } }),
             now: NOON,
           }),
           'order-thanks',
@@ -204,8 +204,18 @@ describe('decision engine: one decision per triggered campaign, with outcome and
         ],
       }),
       consent: {
-        'marketing:all': { granted: true, occurredAt: '2026-01-01T00:00:00Z', recordedAt: '2026-01-01T00:00:00Z', ledgerRef: 'L#1' },
-        'marketing:email': { granted: false, occurredAt: '2026-02-01T00:00:00Z', recordedAt: '2026-02-01T00:00:00Z', ledgerRef: 'L#3' },
+        'marketing:all': {
+          granted: true,
+          occurredAt: '2026-01-01T00:00:00Z',
+          recordedAt: '2026-01-01T00:00:00Z',
+          ledgerRef: 'L#1',
+        },
+        'marketing:email': {
+          granted: false,
+          occurredAt: '2026-02-01T00:00:00Z',
+          recordedAt: '2026-02-01T00:00:00Z',
+          ledgerRef: 'L#3',
+        },
       },
     });
     const d = one(decide(engine, { event: welcome(), state, now: NOON }), 'welcome');
@@ -222,8 +232,18 @@ describe('decision engine: one decision per triggered campaign, with outcome and
   it('a later "all channels" grant overrides an older per-channel withdrawal', () => {
     const state = customer({
       consent: {
-        'marketing:email': { granted: false, occurredAt: '2026-01-01T00:00:00Z', recordedAt: '2026-01-01T00:00:00Z', ledgerRef: 'L#1' },
-        'marketing:all': { granted: true, occurredAt: '2026-02-01T00:00:00Z', recordedAt: '2026-02-01T00:00:00Z', ledgerRef: 'L#2' },
+        'marketing:email': {
+          granted: false,
+          occurredAt: '2026-01-01T00:00:00Z',
+          recordedAt: '2026-01-01T00:00:00Z',
+          ledgerRef: 'L#1',
+        },
+        'marketing:all': {
+          granted: true,
+          occurredAt: '2026-02-01T00:00:00Z',
+          recordedAt: '2026-02-01T00:00:00Z',
+          ledgerRef: 'L#2',
+        },
       },
     });
     expect(one(decide(engine, { event: welcome(), state, now: NOON }), 'welcome')).toMatchObject({
@@ -299,7 +319,14 @@ describe('decision engine: one decision per triggered campaign, with outcome and
       outcome: 'sent',
     });
     const noServiceConsent = customer({
-      consent: { 'marketing:all': { granted: true, occurredAt: '2026-01-01T00:00:00Z', recordedAt: '2026-01-01T00:00:00Z', ledgerRef: 'L#1' } },
+      consent: {
+        'marketing:all': {
+          granted: true,
+          occurredAt: '2026-01-01T00:00:00Z',
+          recordedAt: '2026-01-01T00:00:00Z',
+          ledgerRef: 'L#1',
+        },
+      },
     });
     expect(
       one(decide(engine, { event: policy, state: noServiceConsent, now: NOON }), 'policy'),

@@ -15,7 +15,7 @@ import type {
   Profile,
   Suppression,
 } from '#shared/domain/customer.ts';
-import { consentKey } from '#shared/domain/customer.ts';
+import { consentKey, decidedKey } from '#shared/domain/customer.ts';
 import type {
   ActivityStore,
   ConsentLedgerEntry,
@@ -32,6 +32,7 @@ import {
   contactFromItem,
   contactToItem,
   dateIndexKey,
+  encodeConsent,
   encodeDecided,
   encodeSends,
   type Item,
@@ -116,7 +117,7 @@ export class DynamoCustomerStore implements CustomerStore, CustomerDataStore, Ac
     const sends = [...state.sends.filter((s) => s.at > sendCutoff), commit.reserve];
     const decided: Record<string, number> = {};
     for (const [key, at] of Object.entries(state.decided)) if (at > decidedCutoff) decided[key] = at;
-    decided[commit.idempotencyKey] = commit.decidedAt;
+    decided[decidedKey(commit.idempotencyKey)] = commit.decidedAt;
     try {
       await this.doc.send(
         new UpdateCommand({
@@ -296,7 +297,7 @@ export class DynamoCustomerStore implements CustomerStore, CustomerDataStore, Ac
           UpdateExpression: 'SET c = :c, v = :next',
           ConditionExpression: version === 0 ? 'attribute_not_exists(v)' : 'v = :v',
           ExpressionAttributeValues: {
-            ':c': JSON.stringify(consent),
+            ':c': encodeConsent(consent),
             ':next': version + 1,
             ...(version !== 0 && { ':v': version }),
           },

@@ -69,6 +69,27 @@ export const decodeSends = (v: unknown): SendEntry[] =>
     channel,
   }));
 
+/**
+ * Consent in the state item keeps only what a decision needs — granted, when, and which ledger entry
+ * (the proof) — as `[1|0, occurredAt, ledgerRef]`; source and text version stay in the ledger.
+ */
+type StoredConsent = [0 | 1, string, string];
+export const encodeConsent = (consent: ConsentMap): string =>
+  JSON.stringify(
+    Object.fromEntries(
+      Object.entries(consent).map(([k, c]): [string, StoredConsent] => [
+        k,
+        [c.granted ? 1 : 0, c.occurredAt, c.ledgerRef],
+      ]),
+    ),
+  );
+export const decodeConsent = (v: unknown): ConsentMap =>
+  Object.fromEntries(
+    Object.entries(parseJson<Record<string, StoredConsent>>(v, {})).map(
+      ([k, [granted, occurredAt, ledgerRef]]) => [k, { granted: granted === 1, occurredAt, ledgerRef }],
+    ),
+  );
+
 /** Decided keys are stored with epoch seconds. */
 export const encodeDecided = (decided: Readonly<Record<string, number>>): string =>
   JSON.stringify(Object.fromEntries(Object.entries(decided).map(([k, ms]) => [k, Math.floor(ms / 1000)])));
@@ -131,7 +152,7 @@ export function stateFromItems(customerId: string, items: readonly Item[], now: 
     if (sk === SK.profile) ({ profile, suppressions } = profileFromItem(item));
     else if (sk === SK.state) {
       version = num(item.v) ?? 0;
-      consent = parseJson<ConsentMap>(item.c, {});
+      consent = decodeConsent(item.c);
       sends = decodeSends(item.s);
       decided = decodeDecided(item.d);
     } else if (sk === SK.tombstone) erased = true;

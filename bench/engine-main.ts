@@ -1,0 +1,3 @@
+import { engineThroughput } from './engine.ts';
+
+console.log(JSON.stringify(engineThroughput(100000)));

@@ -1,0 +1,364 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { build } from 'esbuild';
+import { meterDynamoDb } from '#local/ddb-meter.ts';
+import { LocalScheduler } from '#local/scheduler.ts';
+import { startDynamoDbLocal } from '#local/servers/dynamodb.ts';
+import { freePort } from '#local/servers/free-port.ts';
+import { startSesEmulator } from '#local/servers/ses.ts';
+import { startLocalSns } from '#local/servers/sns.ts';
+import { createContactTable } from '#local/table.ts';
+import { DynamoCustomerStore } from '#shared/adapters/dynamodb/customer-store.ts';
+import { SesEmailSender } from '#shared/adapters/ses-email.ts';
+import { SignedLinkBuilder } from '#shared/adapters/signed-links.ts';
+import { SnsPushSender } from '#shared/adapters/sns-push.ts';
+import { SnsSmsSender } from '#shared/adapters/sns-sms.ts';
+import { HttpWebhookSender } from '#shared/adapters/webhook.ts';
+import { compileEngine } from '#shared/engine/compile.ts';
+import { loadCompiledStrategy, strategyBundleJson } from '#shared/strategy/load.ts';
+import { applyConsentEvent, applyProfileUpdate } from '#shared/use-cases/customer-data.ts';
+import { evaluateTrigger } from '#shared/use-cases/evaluate-trigger.ts';
+import { recordActivity } from '#shared/use-cases/record-activity.ts';
+import { measureCommitStrategies } from './commit.ts';
+import { costPerMillion } from './cost-model.ts';
+
+/**
+ * `npm run bench`: measures the platform against its targets on the local servers and writes
+ * `bench/results.json`. Ratios are measured within one run (the same servers, the same moment);
+ * absolute times on a shared 2-core machine are noisy and only reported.
+ */
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
+};
+const time = async <T>(f: () => Promise<T>): Promise<[T, number]> => {
+  const t0 = performance.now();
+  const out = await f();
+  return [out, performance.now() - t0];
+};
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+/** The engine runs as production runs it: an esbuild bundle, in a fresh Node process, one core. */
+async function engineBench(): Promise<{ eventsPerSecond: number; campaigns: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'engine-bench-'));
+  await build({
+    entryPoints: ['bench/engine-main.ts'],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile: join(dir, 'engine.mjs'),
+    banner: {
+      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    },
+    logLevel: 'warning',
+  });
+  return JSON.parse(execFileSync('node', [join(dir, 'engine.mjs')], { encoding: 'utf8' })) as {
+    eventsPerSecond: number;
+    campaigns: number;
+  };
+}
+
+async function bundleSizes(): Promise<Record<string, number>> {
+  const define = {
+    'process.env.CONTACT_STRATEGY_JSON': JSON.stringify(strategyBundleJson('strategy/contact-strategy.yaml')),
+  };
+  const sizes: Record<string, number> = {};
+  for (const file of readdirSync('functions').filter((f) => f.endsWith('.ts'))) {
+    const name = file.replace(/\.ts$/, '');
+    if (['platform', 'sqs-batch'].includes(name)) continue;
+    const out = await build({
+      entryPoints: [join('functions', file)],
+      bundle: true,
+      minify: true,
+      platform: 'node',
+      target: 'node22',
+      format: 'esm',
+      mainFields: ['module', 'main'],
+      define,
+      write: false,
+      logLevel: 'silent',
+    });
+    sizes[name] = out.outputFiles[0]?.contents.byteLength ?? 0;
+  }
+  return sizes;
+}
+
+async function main(): Promise<void> {
+  log('engine: pure replay, one core, 10 campaigns ...');
+  const engine = await engineBench();
+
+  log('bundles ...');
+  const bundles = await bundleSizes();
+
+  log('local servers ...');
+  const [ddb, ses, sns] = await Promise.all([
+    freePort().then((p) => startDynamoDbLocal(p)),
+    freePort().then((p) => startSesEmulator(p)),
+    startLocalSns(0),
+  ]);
+  try {
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
+      AWS_ENDPOINT_URL_SESV2: ses.endpoint,
+      AWS_ENDPOINT_URL_SNS: sns.endpoint,
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    });
+    const client = new DynamoDBClient({});
+    const table = `bench-${randomUUID().slice(0, 8)}`;
+    await createContactTable(client, table);
+
+    log('commit strategies ...');
+    const commit = await measureCommitStrategies(client, table);
+
+    const compiled = loadCompiledStrategy('strategy/contact-strategy.yaml');
+    const eng = compileEngine(compiled);
+    const store = new DynamoCustomerStore(client, { tableName: table, sendRetentionMs: eng.maxCapWindowMs });
+    const meter = meterDynamoDb(client);
+    const sesClient = new SESv2Client({});
+    const snsClient = new SNSClient({});
+    const deps = {
+      engine: eng,
+      store,
+      clock: { now: () => Date.now() },
+      scheduler: new LocalScheduler(),
+      from: 'Huis & Polis <hallo@example.nl>',
+      links: new SignedLinkBuilder('https://voorkeuren.example.nl', 'bench-key', { now: () => Date.now() }),
+      channels: {
+        email: new SesEmailSender(sesClient, { configurationSetName: 'bench' }),
+        sms: new SnsSmsSender(snsClient),
+        push: new SnsPushSender(snsClient),
+        webhook: new HttpWebhookSender({ secret: 'bench' }),
+      },
+    };
+    const data = { store, engine: eng, clock: deps.clock };
+    const customers = Array.from({ length: 400 }, (_, i) => `bench-c${i}`);
+    const at = new Date(Date.now() - 60_000).toISOString();
+    for (const id of customers) {
+      const envelope = {
+        version: '0',
+        id: randomUUID(),
+        account: '0',
+        region: 'eu-west-1',
+        time: at,
+        resources: [],
+      };
+      await applyProfileUpdate(data, {
+        ...envelope,
+        source: 'contact.profiles',
+        'detail-type': 'CustomerProfileUpdated',
+        detail: { customerId: id, email: `${id}@example.nl`, attributes: { firstName: 'Anna' } },
+      });
+      await applyConsentEvent(data, {
+        ...envelope,
+        id: randomUUID(),
+        source: 'contact.consent',
+        'detail-type': 'ConsentGranted',
+        detail: { customerId: id, purpose: 'marketing', channel: 'all', source: 'bench', occurredAt: at },
+      });
+    }
+    const trigger = (id: string) => ({
+      version: '0',
+      id: randomUUID(),
+      source: 'shop.newsletter',
+      'detail-type': 'NewsletterSubscribed',
+      account: '0',
+      region: 'eu-west-1',
+      time: new Date().toISOString(),
+      resources: [],
+      detail: { customerId: id },
+    });
+
+    log('per trigger: pipeline vs bare calls ...');
+    const pipelineMs: number[] = [];
+    const bareMs: number[] = [];
+    const activityMs: number[] = [];
+    let calls = 0;
+    let wru = 0;
+    let rru = 0;
+    let sends = 0;
+    let activityWru = 0;
+    let activityRru = 0;
+    for (const [i, id] of customers.slice(0, 200).entries()) {
+      meter.reset();
+      const [record, ms] = await time(() =>
+        evaluateTrigger(deps, { campaignId: 'welcome', event: trigger(id) }),
+      );
+      if (record.outcome === 'sent' && i >= 20) {
+        pipelineMs.push(ms);
+        sends++;
+        calls += Object.values(meter.calls).reduce((a, b) => a + b, 0);
+        wru += meter.writeUnits;
+        rru += meter.readUnits;
+      }
+      meter.reset();
+      const [, actMs] = await time(() =>
+        recordActivity({ store, engine: eng, clock: deps.clock }, trigger(id)),
+      );
+      activityMs.push(actMs);
+      activityWru += meter.writeUnits;
+      activityRru += meter.readUnits;
+      // The same calls, issued directly: Query, conditional UpdateItem, SES send, PutItem.
+      const [, bare] = await time(async () => {
+        await client.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :a)',
+            ExpressionAttributeValues: { ':pk': { S: `CUSTOMER#${id}` }, ':a': { S: 'A#' } },
+          }),
+        );
+        await client.send(
+          new UpdateItemCommand({
+            TableName: table,
+            Key: { pk: { S: `BARE#${id}` }, sk: { S: 'A#STATE' } },
+            UpdateExpression: 'SET s = :s, v = :v',
+            ExpressionAttributeValues: { ':s': { S: '[]' }, ':v': { N: String(i) } },
+          }),
+        );
+        await sesClient.send(
+          new SendEmailCommand({
+            FromEmailAddress: 'hallo@example.nl',
+            Destination: { ToAddresses: [`${id}@example.nl`] },
+            Content: {
+              Simple: { Subject: { Data: 'x' }, Body: { Text: { Data: 'x' }, Html: { Data: '<p>x</p>' } } },
+            },
+          }),
+        );
+        await client.send(
+          new PutItemCommand({
+            TableName: table,
+            Item: { pk: { S: `BARE#${id}` }, sk: { S: `H#${i}` }, x: { S: 'x'.repeat(600) } },
+          }),
+        );
+      });
+      if (i >= 20) bareMs.push(bare);
+    }
+
+    log('throughput: 16 concurrent callers ...');
+    const concurrent = async (n: number, work: (i: number) => Promise<unknown>) => {
+      let next = 0;
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (next < n) await work(next++);
+        }),
+      );
+      return (n / (performance.now() - t0)) * 1000;
+    };
+    const pool = customers.slice(200);
+    const pipelinePerSecond = await concurrent(pool.length, (i) =>
+      evaluateTrigger(deps, { campaignId: 'welcome', event: trigger(pool[i] ?? '') }),
+    );
+    const barePerSecond = await concurrent(pool.length, async (i) => {
+      const id = `bare-${i}`;
+      await client.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :a)',
+          ExpressionAttributeValues: { ':pk': { S: `CUSTOMER#${pool[i]}` }, ':a': { S: 'A#' } },
+        }),
+      );
+      await client.send(
+        new UpdateItemCommand({
+          TableName: table,
+          Key: { pk: { S: `BARE#${id}` }, sk: { S: 'A#STATE' } },
+          UpdateExpression: 'SET v = :v',
+          ExpressionAttributeValues: { ':v': { N: '1' } },
+        }),
+      );
+      await sesClient.send(
+        new SendEmailCommand({
+          FromEmailAddress: 'hallo@example.nl',
+          Destination: { ToAddresses: [`${id}@example.nl`] },
+          Content: { Simple: { Subject: { Data: 'x' }, Body: { Text: { Data: 'x' } } } },
+        }),
+      );
+      await client.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: { pk: { S: `BARE#${id}` }, sk: { S: 'H#1' }, x: { S: 'x'.repeat(600) } },
+        }),
+      );
+    });
+
+    // Our log line per trigger (Powertools JSON with the Lambda context) and Lambda's START/END/REPORT per batch.
+    const logBytesPerTrigger = 420 + 330 / 10;
+    const perSend = { calls: calls / sends, wru: wru / sends, rru: rru / sends };
+    const cost = costPerMillion({
+      writeUnitsPerSend: perSend.wru,
+      readUnitsPerSend: perSend.rru,
+      evaluateMsPerTrigger: median(pipelineMs),
+      activityMsPerEvent: median(activityMs),
+      activityWriteUnits: activityWru / activityMs.length,
+      activityReadUnits: activityRru / activityMs.length,
+      logBytesPerTrigger,
+      memoryMb: 256,
+      batchSize: 10,
+    });
+    const results = {
+      measuredAt: new Date().toISOString(),
+      machine: `${process.platform} ${process.arch}, node ${process.version}`,
+      ddbCallsPerSend: perSend.calls,
+      writeUnitsPerSend: perSend.wru,
+      readUnitsPerSend: perSend.rru,
+      commitStrategies: commit,
+      perTriggerOverBareIo: Math.round((median(pipelineMs) / median(bareMs)) * 100) / 100,
+      medianMs: {
+        pipeline: Math.round(median(pipelineMs) * 100) / 100,
+        bare: Math.round(median(bareMs) * 100) / 100,
+      },
+      engineEventsPerSecond: engine.eventsPerSecond,
+      throughputTriggersPerSecond: {
+        pipeline: Math.round(pipelinePerSecond),
+        bareCallCeiling: Math.round(barePerSecond),
+        ratio: Math.round((pipelinePerSecond / barePerSecond) * 100) / 100,
+      },
+      bundleBytes: bundles,
+      costPerMillionTriggersUsd: cost.total,
+      costBreakdownUsd: cost,
+    };
+    writeFileSync('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
+    const rows: [string, string, string][] = [
+      ['DynamoDB calls per send', String(results.ddbCallsPerSend), '≤ 3'],
+      ['write units per send', String(results.writeUnitsPerSend), '≤ 3'],
+      ['read units per send', String(results.readUnitsPerSend), '≤ 1'],
+      ...commit.map((c): [string, string, string] => [
+        `  commit: ${c.strategy}`,
+        `${c.writeUnitsPerSend} WRU`,
+        '',
+      ]),
+      [
+        'per trigger ÷ bare I/O (median)',
+        `${results.perTriggerOverBareIo} (${results.medianMs.pipeline} / ${results.medianMs.bare} ms)`,
+        '≤ 1.5',
+      ],
+      ['engine events/s (one core)', String(results.engineEventsPerSecond), '≥ 50,000'],
+      [
+        'pipeline triggers/s (16 callers)',
+        `${results.throughputTriggersPerSecond.pipeline} of ${results.throughputTriggersPerSecond.bareCallCeiling} → ${results.throughputTriggersPerSecond.ratio}`,
+        'ratio ≥ 0.8',
+      ],
+      ...Object.entries(bundles).map(([k, v]): [string, string, string] => [
+        `  bundle ${k}`,
+        `${Math.round(v / 1024)} KB`,
+        '≤ 250 KB',
+      ]),
+      ['cost per 1M triggered sends', `$${cost.total}`, '≤ $3.00'],
+    ];
+    const width = Math.max(...rows.map((r) => r[0].length));
+    console.log(rows.map(([k, v, t]) => `${k.padEnd(width)}  ${v.padEnd(34)} ${t}`).join('\n'));
+    console.log('\nwritten to bench/results.json');
+  } finally {
+    await Promise.allSettled([ddb.stop(), ses.stop(), sns.stop()]);
+  }
+}
+
+await main();
