@@ -14,7 +14,7 @@ import {
   renderMessage,
   type TriggerEventLike,
 } from '#shared/engine/render.ts';
-import { TransientError } from '#shared/errors.ts';
+import { InvalidInputError, TransientError } from '#shared/errors.ts';
 import type { Channel } from '#shared/strategy/schema.ts';
 
 export interface DeliverDeps {
@@ -146,6 +146,11 @@ export async function deliver(
     } catch (error) {
       if (error instanceof PermanentSendError) {
         facts.push({ kind: 'channel', channel, usable: false, why: `provider refused: ${error.code}` });
+        continue;
+      }
+      if (error instanceof InvalidInputError) {
+        // The template cannot render for this channel (validation normally prevents it): try the next.
+        facts.push({ kind: 'channel', channel, usable: false, why: 'template failed to render' });
         continue;
       }
       if (error instanceof TransientError || !(error instanceof Error) || !isProgrammingError(error)) {
