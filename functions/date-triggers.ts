@@ -8,12 +8,20 @@ import { emitter, engine, logger, store } from './platform.ts';
 
 const config = loadConfig({ DATE_TRIGGER_SEND_HOUR: z.coerce.number().int().min(0).max(23).default(9) });
 
-/** Hourly (EventBridge Scheduler): emits the date triggers whose local send hour has come. */
-export async function raw(): Promise<{ emitted: number }> {
+const scheduled = z.object({ scheduledTime: z.iso.datetime({ offset: true }) }).partial();
+
+/**
+ * Hourly (EventBridge Scheduler): emits the date triggers whose local send hour has come. It works
+ * from the schedule's own time (`<aws.scheduler.scheduled-time>`), not the clock, so a late or
+ * retried run still serves the hour it was meant for.
+ */
+export async function raw(input?: unknown): Promise<{ emitted: number }> {
+  const parsed = scheduled.safeParse(input ?? {});
+  const at = parsed.success && parsed.data.scheduledTime ? Date.parse(parsed.data.scheduledTime) : undefined;
   const result = await runDateTriggers({
     store: store(),
     engine: engine(),
-    clock: systemClock,
+    clock: at === undefined ? systemClock : { now: () => at },
     emitter: emitter(),
     sendHour: config.DATE_TRIGGER_SEND_HOUR,
   });

@@ -63,7 +63,12 @@ function onceAsync<T>(create: () => Promise<T>): () => Promise<T> {
  * (`CONTACT_STRATEGY_JSON`, replaced at build time), validated again at cold start.
  */
 export const engine = /* @__PURE__ */ once((): Engine => {
-  const { CONTACT_STRATEGY_JSON } = loadConfig({ CONTACT_STRATEGY_JSON: env.name() });
+  // Read literally: at build time esbuild's `define` replaces this very expression with the strategy
+  // that `cdk synth` validated (infra/constructs/platform-function.ts); locally it is a real variable.
+  const { CONTACT_STRATEGY_JSON } = loadConfig(
+    { CONTACT_STRATEGY_JSON: env.name() },
+    { CONTACT_STRATEGY_JSON: process.env.CONTACT_STRATEGY_JSON },
+  );
   const { document, templates } = JSON.parse(CONTACT_STRATEGY_JSON) as {
     document: unknown;
     templates: TemplateSet;
@@ -132,6 +137,7 @@ export const evaluateDeps = /* @__PURE__ */ onceAsync(async (): Promise<Evaluate
     SCHEDULE_GROUP: env.name(),
     DEFERRED_FUNCTION_ARN: env.name(),
     SCHEDULER_ROLE_ARN: env.name(),
+    SCHEDULER_DLQ_ARN: env.name(),
   });
   return {
     ...(await deliverDeps()),
@@ -140,6 +146,7 @@ export const evaluateDeps = /* @__PURE__ */ onceAsync(async (): Promise<Evaluate
       groupName: config.SCHEDULE_GROUP,
       targetArn: config.DEFERRED_FUNCTION_ARN,
       roleArn: config.SCHEDULER_ROLE_ARN,
+      deadLetterArn: config.SCHEDULER_DLQ_ARN,
     }),
   };
 });

@@ -1,13 +1,12 @@
 import { StrategyValidationError } from '#shared/errors.ts';
-import { loadStrategyFile } from '#shared/strategy/load.ts';
-import { createContactApp } from './contact-app.ts';
+import { createContactApp, loadDeployedStrategy } from './contact-app.ts';
 import { SettingsError } from './settings.ts';
 
 // The CDK entry point (cdk.json "app"). A bad setting or strategy is the user's to fix: print its
 // message, which lists every problem, and exit non-zero, without a stack trace. Anything else is a
 // bug and keeps its stack.
 try {
-  const { app } = createContactApp({ loadStrategy: loadStrategyFile });
+  const { app } = createContactApp({ loadStrategy: loadDeployedStrategy });
   app.synth();
 } catch (error) {
   if (error instanceof SettingsError || error instanceof StrategyValidationError) {

@@ -1,5 +1,5 @@
 import type { Construct } from 'constructs';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Deploy-time settings, read from the CDK context (`cdk.json` "context", or `-c key=value` on the
@@ -15,6 +15,7 @@ import { z } from 'zod';
  * | `smsSenderId` | alphanumeric SMS sender id, 1-11 letters/digits | `Contact` |
  * | `pushPlatformApplicationArns` | `{ fcm?: arn, apns?: arn }` SNS platform applications | `{}` |
  * | `strategyFile` | contact-strategy YAML, relative to the repository root | `strategy/contact-strategy.yaml` |
+ * | `dateTriggerSendHour` | local hour (0-23, the customer's time zone) at which date triggers fire | `9` |
  */
 export interface Settings {
   readonly stage: string;
@@ -24,6 +25,7 @@ export interface Settings {
   readonly smsSenderId: string;
   readonly pushPlatformApplicationArns: PushPlatformApplicationArns;
   readonly strategyFile: string;
+  readonly dateTriggerSendHour: number;
 }
 
 /** SNS platform application ARNs for mobile push, one per push service. */
@@ -53,6 +55,7 @@ export const SETTING_KEYS = [
   'smsSenderId',
   'pushPlatformApplicationArns',
   'strategyFile',
+  'dateTriggerSendHour',
 ] as const satisfies readonly (keyof Settings)[];
 
 const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
@@ -62,6 +65,8 @@ const SNS_APP_ARN = (platforms: string): RegExp =>
 /** A string schema whose every failure (wrong type included) reports `message`. */
 const text = (pattern: RegExp, message: string) =>
   z.string({ error: message }).regex(pattern, { error: message });
+
+const HOUR = 'must be a whole hour from 0 to 23 (the customer’s local time), e.g. 9';
 
 const email = (example: string) => z.email({ error: `must be an email address such as "${example}"` });
 
@@ -132,6 +137,11 @@ const settingsSchema = z
       /^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[\w./-]+\.ya?ml$/,
       'must be a relative path to a .yaml file inside the repository, e.g. "strategy/contact-strategy.yaml"',
     ).default('strategy/contact-strategy.yaml'),
+    dateTriggerSendHour: z.preprocess(
+      // `-c dateTriggerSendHour=8` arrives as the string "8".
+      (v) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v),
+      z.int({ error: HOUR }).min(0, { error: HOUR }).max(23, { error: HOUR }).default(9),
+    ),
   })
   .superRefine((s, ctx) => {
     // zod runs this even when a field failed; report the mismatch only between two valid values.

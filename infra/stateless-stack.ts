@@ -3,9 +3,17 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { type CampaignRoute, CampaignRouting } from './constructs/campaign-routing.ts';
 import type { ContactTable } from './constructs/contact-table.ts';
+import { CustomerEventRouting } from './constructs/customer-event-routing.ts';
+import { DateTriggers } from './constructs/date-triggers.ts';
+import { Deferred } from './constructs/deferred.ts';
 import { EmailSending } from './constructs/email-sending.ts';
-import { EVALUATE_BATCHING_WINDOW, EVALUATE_TIMEOUT, Evaluate } from './constructs/evaluate.ts';
-import { TriggerBuffer } from './constructs/trigger-buffer.ts';
+import { Evaluate } from './constructs/evaluate.ts';
+import { PlatformFunction } from './constructs/platform-function.ts';
+import { Preferences } from './constructs/preferences.ts';
+import { grantPushRegistration, pushEnvironment } from './constructs/push.ts';
+import { QueueConsumer } from './constructs/queue-consumer.ts';
+import type { SendingProps } from './constructs/sending.ts';
+import type { SigningSecrets } from './constructs/signing-secrets.ts';
 import { TriggerBus } from './constructs/trigger-bus.ts';
 import type { Settings } from './settings.ts';
 
@@ -14,8 +22,15 @@ export interface StatelessStackProps extends StackProps {
   readonly settings: Settings;
   /** The table from the stateful stack; reached through its grant methods. */
   readonly contactTable: ContactTable;
-  /** One route per campaign of the contact strategy. */
+  /** The signing secrets from the stateful stack; reached through their grant methods. */
+  readonly secrets: SigningSecrets;
+  /** One route per enabled campaign of the contact strategy. */
   readonly campaigns: readonly CampaignRoute[];
+  /**
+   * The validated strategy with its templates as JSON (`strategyBundleJson`), inlined into every
+   * function that runs the decision engine.
+   */
+  readonly bundledStrategyJson: string;
   /**
    * The bus apps publish to. A public contract: change it only with a migration note.
    *
@@ -28,9 +43,28 @@ export interface StatelessStackProps extends StackProps {
   readonly evaluateEnvironment?: Readonly<Record<string, string>>;
 }
 
+/** Queue-fed functions other than `evaluate`: timeouts, batching and concurrency. */
+const CONSUMERS = {
+  // Erasure deletes a whole history in batches of 25, registration makes up to 3 SNS calls per device.
+  profile: { timeout: Duration.seconds(30), maxBatchingWindow: Duration.seconds(1), maxConcurrency: 2 },
+  activity: { timeout: Duration.seconds(10), maxBatchingWindow: Duration.seconds(5), maxConcurrency: 5 },
+  feedback: { timeout: Duration.seconds(10), maxBatchingWindow: Duration.seconds(5), maxConcurrency: 5 },
+} as const;
+
 /**
  * Everything that can be destroyed and rebuilt from code without losing data: the event bus and its
- * routing, the trigger buffer, email sending and the functions.
+ * routing, the queues, email sending and the functions.
+ *
+ * | function | invoked by | does |
+ * | --- | --- | --- |
+ * | `evaluate` | trigger buffer (one rule per campaign) | decides and sends, or defers |
+ * | `deferred` | EventBridge Scheduler one-time schedules | sends a deferred message |
+ * | `profile` | profile queue (`contact.profiles`/`consent`/`customers`) | profile, consent ledger, erasure |
+ * | `activity` | activity queue (every customer event) | threshold counters, conversions |
+ * | `feedback` | feedback queue (SES events, `contact.feedback`) | contact history, suppressions |
+ * | `date-triggers` | EventBridge Scheduler, hourly | emits date triggers (only with date campaigns) |
+ * | `preferences` | public function URL | one-click unsubscribe, preference pages |
+ * | `export` | operators (IAM `lambda:InvokeFunction`) | a customer's data (access request) |
  *
  * The messaging key (SQS queues) lives here, beside the queues it encrypts, not in the stateful
  * stack: it protects messages in flight, which share the queues' lifetime, and keeping it here lets
@@ -40,17 +74,25 @@ export interface StatelessStackProps extends StackProps {
 export class StatelessStack extends Stack {
   readonly messagingKey: kms.Key;
   readonly bus: TriggerBus;
-  readonly buffer: TriggerBuffer;
-  readonly routing: CampaignRouting;
   readonly email: EmailSending;
+  readonly preferences: Preferences;
+  readonly deferred: Deferred;
   readonly evaluate: Evaluate;
+  readonly profile: QueueConsumer;
+  readonly activity: QueueConsumer;
+  readonly feedback: QueueConsumer;
+  readonly routing: CampaignRouting;
+  readonly customerEventRouting: CustomerEventRouting;
+  /** Present when some campaign has a date trigger. */
+  readonly dateTriggers?: DateTriggers;
+  readonly exportFunction: PlatformFunction;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
-    const { settings } = props;
+    const { settings, contactTable, secrets, bundledStrategyJson } = props;
 
     this.messagingKey = new kms.Key(this, 'MessagingKey', {
-      description: 'Encrypts the contact-triggers queues (trigger buffer and dead-letter queues)',
+      description: 'Encrypts the contact-triggers queues (buffers and dead-letter queues)',
       alias: `alias/contact-triggers/${settings.stage}/messaging`,
       enableKeyRotation: true,
       // Scheduled for deletion (30 days, cancellable) with the stack: it protects nothing that
@@ -58,35 +100,117 @@ export class StatelessStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
       pendingWindow: Duration.days(30),
     });
+    const encryptionKey = this.messagingKey;
 
     this.bus = new TriggerBus(this, 'TriggerBus', { eventBusName: props.eventBusName });
-
-    this.buffer = new TriggerBuffer(this, 'TriggerBuffer', {
-      encryptionKey: this.messagingKey,
-      consumerTimeout: EVALUATE_TIMEOUT,
-      consumerBatchingWindow: EVALUATE_BATCHING_WINDOW,
-    });
-
-    this.routing = new CampaignRouting(this, 'CampaignRouting', {
-      eventBus: this.bus.eventBus,
-      bufferQueue: this.buffer.queue,
-      encryptionKey: this.messagingKey,
-      campaigns: props.campaigns,
-    });
-
     this.email = new EmailSending(this, 'EmailSending', { senderDomain: settings.senderDomain });
 
-    this.evaluate = new Evaluate(this, 'Evaluate', {
-      bufferQueue: this.buffer.queue,
-      contactTable: props.contactTable,
+    this.preferences = new Preferences(this, 'Preferences', {
+      contactTable,
+      secrets,
+      encryptionKey,
+      bundledStrategyJson,
+    });
+
+    const sending: SendingProps = {
       email: this.email,
-      encryptionKey: this.messagingKey,
       senderEmail: settings.senderEmail,
       smsSenderId: settings.smsSenderId,
-      strategyFile: settings.strategyFile,
       pushPlatformApplicationArns: settings.pushPlatformApplicationArns,
+      secrets,
+      preferencesUrl: this.preferences.urlValue,
+    };
+
+    this.deferred = new Deferred(this, 'Deferred', {
+      contactTable,
+      encryptionKey,
+      sending,
+      bundledStrategyJson,
+    });
+
+    this.evaluate = new Evaluate(this, 'Evaluate', {
+      contactTable,
+      encryptionKey,
+      sending,
+      deferred: this.deferred,
+      bundledStrategyJson,
       maxConcurrency: props.evaluateMaxConcurrency,
       environment: props.evaluateEnvironment,
     });
+
+    this.profile = new QueueConsumer(this, 'Profile', {
+      name: 'profile',
+      description: 'Profile, consent and erasure events: profile, consent ledger, push endpoints',
+      purpose: 'the profile queue',
+      encryptionKey,
+      bundledStrategyJson,
+      ...CONSUMERS.profile,
+      environment: {
+        TABLE_NAME: contactTable.tableName,
+        ...pushEnvironment(settings.pushPlatformApplicationArns),
+      },
+    });
+    contactTable.grantProfileAccess(this.profile.fn);
+    grantPushRegistration(this.profile.fn, settings.pushPlatformApplicationArns);
+
+    this.activity = new QueueConsumer(this, 'Activity', {
+      name: 'activity',
+      description: 'Every customer event: threshold counters and goal conversions',
+      purpose: 'the activity queue',
+      encryptionKey,
+      bundledStrategyJson,
+      ...CONSUMERS.activity,
+      environment: { TABLE_NAME: contactTable.tableName },
+    });
+    contactTable.grantActivityAccess(this.activity.fn);
+
+    this.feedback = new QueueConsumer(this, 'Feedback', {
+      name: 'feedback',
+      description: 'SES events and contact.feedback: contact history and suppressions',
+      purpose: 'the feedback queue',
+      encryptionKey,
+      bundledStrategyJson,
+      ...CONSUMERS.feedback,
+      environment: { TABLE_NAME: contactTable.tableName },
+    });
+    contactTable.grantFeedbackAccess(this.feedback.fn);
+
+    this.routing = new CampaignRouting(this, 'CampaignRouting', {
+      eventBus: this.bus.eventBus,
+      bufferQueue: this.evaluate.buffer.queue,
+      encryptionKey,
+      campaigns: props.campaigns,
+    });
+
+    this.customerEventRouting = new CustomerEventRouting(this, 'CustomerEventRouting', {
+      eventBus: this.bus.eventBus,
+      deadLetterQueue: this.routing.targetDeadLetterQueue,
+      profileQueue: this.profile.buffer.queue,
+      activityQueue: this.activity.buffer.queue,
+      feedbackQueue: this.feedback.buffer.queue,
+      configurationSetName: this.email.configurationSetName,
+    });
+
+    if (props.campaigns.some((campaign) => campaign.dateTrigger)) {
+      this.dateTriggers = new DateTriggers(this, 'DateTriggers', {
+        contactTable,
+        eventBus: this.bus.eventBus,
+        routing: this.routing,
+        encryptionKey,
+        bundledStrategyJson,
+        sendHour: settings.dateTriggerSendHour,
+      });
+    }
+
+    // No trigger: operators invoke it with IAM (`aws lambda invoke`) for a data-subject access request.
+    this.exportFunction = new PlatformFunction(this, 'Export', {
+      name: 'export',
+      description: 'Data-subject access request: everything stored about one customer (read only)',
+      encryptionKey,
+      timeout: Duration.seconds(30),
+      bundledStrategyJson,
+      environment: { TABLE_NAME: contactTable.tableName },
+    });
+    contactTable.grantExportRead(this.exportFunction);
   }
 }

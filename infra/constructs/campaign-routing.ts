@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,40 +8,46 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { campaignPattern } from '#shared/strategy/campaign-pattern.ts';
+import type { Strategy } from '#shared/strategy/schema.ts';
 import { acknowledge } from './nag.ts';
 
 /** What the infrastructure needs to know about one campaign of the contact strategy. */
 export interface CampaignRoute {
   /** The campaign id from the strategy file. */
   id: string;
-  /** The campaign's EventBridge event pattern, verbatim; absent for date-triggered campaigns. */
-  pattern?: Record<string, unknown>;
+  /**
+   * The EventBridge pattern that routes events to the campaign (`campaignPattern`): its own, or for
+   * a date-triggered campaign the `contact.schedule`/`DateTriggerReached` event for this campaign.
+   */
+  pattern: Record<string, unknown>;
   /** Whether the campaign is triggered by a date attribute (birthday, contract end, ...). */
   dateTrigger: boolean;
 }
 
-/** The part of a validated strategy that routing reads (structurally, so infra does not depend on its types). */
-export interface RoutableStrategy {
-  readonly campaigns: readonly {
-    readonly id: string;
-    readonly enabled?: boolean;
-    readonly trigger: { readonly pattern?: Record<string, unknown>; readonly date?: unknown };
-  }[];
-}
+/** The part of a validated strategy that routing reads. */
+export type RoutableStrategy = Pick<Strategy, 'campaigns'>;
 
 /**
- * The routes of a validated strategy. A disabled campaign gets no rule and no date trigger, so its
- * events cost nothing downstream.
+ * The routes of a validated strategy, with the same patterns the engine and the local runtime match
+ * (`campaignPattern`). A disabled campaign gets no rule and no date trigger, so its events cost
+ * nothing downstream.
  */
 export function routesFromStrategy(strategy: RoutableStrategy): CampaignRoute[] {
   return strategy.campaigns
-    .filter((campaign) => campaign.enabled !== false)
+    .filter((campaign) => campaign.enabled)
     .map((campaign) => ({
       id: campaign.id,
-      ...(campaign.trigger.pattern ? { pattern: campaign.trigger.pattern } : {}),
+      pattern: campaignPattern(campaign),
       dateTrigger: campaign.trigger.date !== undefined,
     }));
 }
+
+/**
+ * How every EventBridge target of the platform delivers: EventBridge retries for a day (185 attempts,
+ * its maximum) before an event goes to the routing DLQ, so an SQS or KMS hiccup loses nothing.
+ */
+export const TARGET_DELIVERY = { retryAttempts: 185, maxEventAge: Duration.hours(24) } as const;
 
 /** EventBridge rule names: 1-64 of `[.-_A-Za-z0-9]`. Longer ids keep a prefix and a short hash. */
 export function ruleNameFor(campaignId: string): string {
@@ -51,8 +57,12 @@ export function ruleNameFor(campaignId: string): string {
   return `${cleaned.slice(0, 55)}-${hash}`;
 }
 
-/** The cron of the daily date-trigger run: 00:05 every day, after midnight's date has turned. */
-export const DATE_TRIGGER_SCHEDULE = 'cron(5 0 * * ? *)';
+/**
+ * The cron of the date-trigger run: five past every hour (UTC). Each run emits the triggers of the
+ * customers whose local clock shows the send hour (`dateTriggerSendHour`), so every time zone,
+ * including the half- and quarter-hour ones, gets its messages at that local hour.
+ */
+export const DATE_TRIGGER_SCHEDULE = 'cron(5 * * * ? *)';
 
 /** Properties of {@link CampaignRouting}. */
 export interface CampaignRoutingProps {
@@ -62,32 +72,35 @@ export interface CampaignRoutingProps {
   /** Encrypts the routing DLQ (the buffer's key, which EventBridge is already allowed to use). */
   readonly encryptionKey: kms.IKey;
   readonly campaigns: readonly CampaignRoute[];
-  /** Time zone of the daily date-trigger schedule. @default 'UTC' */
-  readonly dateTriggerTimeZone?: string;
 }
 
 /**
- * Turns the strategy's campaigns into routing: one EventBridge rule per campaign with a pattern,
- * sending `{ campaignId, event }` to the trigger buffer, and (when any campaign has a date trigger)
- * the schedule group for the daily date-trigger run.
+ * Turns the strategy's campaigns into routing: one EventBridge rule per enabled campaign, sending
+ * `{ campaignId, event }` to the trigger buffer (a date-triggered campaign's rule matches the
+ * `DateTriggerReached` events the date-trigger run emits for it), and (when any campaign has a date
+ * trigger) the schedule group for the hourly date-trigger run.
  *
  * An event that matches two campaigns is delivered twice, once per campaign, so each
  * (event, campaign) pair gets its own decision. Deliveries EventBridge or the Scheduler cannot make
- * (after their retries) land in the routing DLQ rather than being dropped.
+ * (after their retries) land in the routing DLQ rather than being dropped; the platform's other rules
+ * (customer data, activity, feedback) use the same DLQ.
  */
 export class CampaignRouting extends Construct {
-  /** One rule per campaign with a pattern, by campaign id. */
+  /** One rule per enabled campaign, by campaign id. */
   readonly rules: ReadonlyMap<string, events.Rule>;
-  /** Events that could not be delivered to the buffer (or the date-trigger function). */
+  /** Events that could not be delivered by a rule's target (or to the date-trigger function). */
   readonly deadLetterQueue: sqs.Queue;
+  /**
+   * {@link deadLetterQueue} as every rule target must name it (`deadLetterQueue` of a target): its
+   * queue policy already admits all rules of this account.
+   */
+  readonly targetDeadLetterQueue: sqs.IQueue;
   /** Present when at least one campaign has a date trigger. */
   readonly dateTriggerScheduleGroup?: scheduler.CfnScheduleGroup;
-  private readonly timeZone: string;
   private dateTriggerSchedule?: scheduler.CfnSchedule;
 
   constructor(scope: Construct, id: string, props: CampaignRoutingProps) {
     super(scope, id);
-    this.timeZone = props.dateTriggerTimeZone ?? 'UTC';
 
     const ids = new Set<string>();
     const names = new Map<string, string>();
@@ -113,7 +126,7 @@ export class CampaignRouting extends Construct {
       {
         id: 'AwsSolutions-SQS3',
         reason:
-          'This queue is the dead-letter queue of the campaign rules’ targets and of the date-trigger schedule (cdk-nag only recognises queue and Lambda DLQs).',
+          'This queue is the dead-letter queue of the EventBridge rule targets and of the date-trigger schedule (cdk-nag only recognises queue and Lambda DLQs).',
       },
       {
         id: 'Serverless-SQSRedrivePolicy',
@@ -121,14 +134,41 @@ export class CampaignRouting extends Construct {
       },
     );
 
+    // Every rule target names this DLQ. Handed over as an imported queue, so that CDK does not add a
+    // queue-policy statement per rule (an SQS policy holds at most 20 statements, i.e. fewer than 20
+    // campaigns); the one statement below lets EventBridge rules of this account write to it.
+    this.deadLetterQueue.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'EventBridgeRulesOfThisAccount',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['sqs:SendMessage'],
+        resources: [this.deadLetterQueue.queueArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+          ArnLike: {
+            'aws:SourceArn': Stack.of(this).formatArn({
+              service: 'events',
+              resource: 'rule',
+              resourceName: '*',
+            }),
+          },
+        },
+      }),
+    );
+    this.targetDeadLetterQueue = sqs.Queue.fromQueueAttributes(this, 'TargetDlq', {
+      queueArn: this.deadLetterQueue.queueArn,
+      keyArn: props.encryptionKey.keyArn,
+    });
+
     const rules = new Map<string, events.Rule>();
     for (const campaign of props.campaigns) {
-      if (!campaign.pattern) continue;
       const name = ruleNameFor(campaign.id);
       const rule = new events.Rule(this, `Campaign-${name}`, {
         eventBus: props.eventBus,
         ruleName: name,
-        description: `Campaign ${campaign.id}: routes matching events to the trigger buffer`,
+        description: campaign.dateTrigger
+          ? `Campaign ${campaign.id}: routes its date-trigger events to the trigger buffer`
+          : `Campaign ${campaign.id}: routes matching events to the trigger buffer`,
         // The strategy carries the pattern in EventBridge's own JSON form (`detail-type`, `$or`,
         // content filters) and has validated it; CDK renders unknown keys verbatim, so it goes
         // through unchanged. A copy keeps CDK's pattern merging away from the caller's object.
@@ -140,9 +180,8 @@ export class CampaignRouting extends Construct {
             campaignId: campaign.id,
             event: events.EventField.fromPath('$'),
           }),
-          deadLetterQueue: this.deadLetterQueue,
-          retryAttempts: 185,
-          maxEventAge: Duration.hours(24),
+          deadLetterQueue: this.targetDeadLetterQueue,
+          ...TARGET_DELIVERY,
         }),
       );
       rules.set(campaign.id, rule);
@@ -155,20 +194,23 @@ export class CampaignRouting extends Construct {
   }
 
   /**
-   * Schedules the daily date-trigger run (`cron(5 0 * * ? *)`, no flexible window) that invokes
-   * `fn` (the `date-triggers` function), with retries and the routing DLQ. Call it once, from the
-   * place that defines that function.
+   * Schedules the hourly date-trigger run ({@link DATE_TRIGGER_SCHEDULE}, UTC, no flexible window)
+   * that invokes `fn` (the `date-triggers` function), with retries and the routing DLQ. Call it once,
+   * from the place that defines that function.
    *
    * @returns the schedule, or `undefined` when no campaign has a date trigger (nothing to run).
    */
-  addDailyDateTriggerSchedule(fn: lambda.IFunction): scheduler.CfnSchedule | undefined {
+  addDateTriggerSchedule(fn: lambda.IFunction): scheduler.CfnSchedule | undefined {
     const group = this.dateTriggerScheduleGroup;
     if (!group) return undefined;
-    if (this.dateTriggerSchedule) throw new Error('the daily date-trigger schedule is already defined');
+    if (this.dateTriggerSchedule) throw new Error('the date-trigger schedule is already defined');
 
     const role = new iam.Role(this, 'DateTriggerScheduleRole', {
+      // Only schedules of this account, in this group, may use the role (confused deputy).
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': group.stack.account } },
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': group.stack.account, 'aws:SourceArn': group.attrArn },
+        },
       }),
       description:
         'Lets EventBridge Scheduler invoke the date-triggers function and write to the routing DLQ',
@@ -192,18 +234,18 @@ export class CampaignRouting extends Construct {
       });
     }
 
-    this.dateTriggerSchedule = new scheduler.CfnSchedule(this, 'DailyDateTriggers', {
-      description: 'Daily run of the date triggers (birthdays, contract ends, ...)',
+    this.dateTriggerSchedule = new scheduler.CfnSchedule(this, 'HourlyDateTriggers', {
+      description: 'Hourly run of the date triggers (birthdays, contract ends, ...) at the local send hour',
       groupName: group.ref,
       scheduleExpression: DATE_TRIGGER_SCHEDULE,
-      scheduleExpressionTimezone: this.timeZone,
+      scheduleExpressionTimezone: 'UTC',
       flexibleTimeWindow: { mode: 'OFF' },
       state: 'ENABLED',
       target: {
         arn: fn.functionArn,
         roleArn: role.roleArn,
-        // The run's own date, not the clock at invocation: a retry after midnight still works
-        // through the scheduled day, and the execution id makes retries recognisable.
+        // The run's scheduled hour and execution id, so that a retried run can be told from the next
+        // one: `functions/date-triggers.ts` works from this time, not its clock.
         input: JSON.stringify({
           scheduledTime: '<aws.scheduler.scheduled-time>',
           executionId: '<aws.scheduler.execution-id>',

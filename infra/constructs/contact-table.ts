@@ -25,9 +25,11 @@ export interface ContactTableProps {
  * id → contact record (feedback) and date → customer (date triggers). KEYS_ONLY keeps it cheap; a
  * reader fetches the item by its primary key if it needs more.
  *
- * Access is granted per use case with the `grant*Access` methods, each giving only the actions that
- * use case makes. There is no `dynamodb:TransactWriteItems` IAM action: a transaction is authorised
- * by the actions of its parts (`PutItem`, `UpdateItem`, `ConditionCheckItem`, `DeleteItem`).
+ * Access is granted per use case (`grant<UseCase>Access`/`Read`), each giving exactly the DynamoDB
+ * calls that use case's adapter methods make (`shared/adapters/dynamodb/customer-store.ts`), on the
+ * table or only on `gsi1`. `BatchWriteItem` is its own IAM action (its puts and deletes need no
+ * `PutItem`/`DeleteItem`). The store commits with one conditional UpdateItem, not a transaction, so no
+ * grant carries `ConditionCheckItem`.
  */
 export class ContactTable extends Construct {
   readonly table: dynamodb.Table;
@@ -77,49 +79,93 @@ export class ContactTable extends Construct {
   }
 
   /**
-   * The decision path (`evaluate`): one Query of the customer's partition, then the conditional
-   * commit (idempotency item, cap counters, contact record; a single update or a transaction) and
-   * the write of the provider's message id.
+   * The decision path (`evaluate`): one Query of the customer's partition (`load`), the conditional
+   * UpdateItem of the state item that commits the decision (`commitDecision`), PutItem of the contact
+   * record (`putContact`), and for a duplicate GetItem of the original record (`getContact`) and an
+   * UpdateItem that counts it (`addDuplicate`).
    */
   grantDecisionAccess(grantee: iam.IGrantable): void {
-    this.grantTable(grantee, ['dynamodb:Query'], [this.tableArn]);
     this.grantTable(
       grantee,
-      ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
+      ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
       [this.tableArn],
     );
     this.grantKey(grantee, 'write');
   }
 
   /**
-   * Delivery feedback (`feedback`): finds the contact record by provider message id on `gsi1`, then
-   * updates it (status, suppression) by primary key.
+   * A deferred send falling due (`deferred`): GetItem of its contact record (`getContact`), a
+   * consistent Query of the customer (`load`) for the re-check, PutItem of the final record
+   * (`putContact`). It commits nothing: the decision was committed when it was deferred.
+   */
+  grantDeferredSendAccess(grantee: iam.IGrantable): void {
+    this.grantTable(grantee, ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem'], [this.tableArn]);
+    this.grantKey(grantee, 'write');
+  }
+
+  /**
+   * Profile, consent and erasure events (`profile`): every use reads the partition with a Query;
+   * `mergeProfile` writes the profile (conditional PutItem) and the date-index items (BatchWriteItem
+   * of puts and deletes); `recordConsent` appends to the ledger (PutItem) and updates the state item
+   * (UpdateItem); `erase` deletes every item (BatchWriteItem) and puts the tombstone (PutItem).
+   */
+  grantProfileAccess(grantee: iam.IGrantable): void {
+    this.grantTable(
+      grantee,
+      ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+      [this.tableArn],
+    );
+    this.grantKey(grantee, 'write');
+  }
+
+  /**
+   * The preference pages (`preferences`): a consistent Query of the customer (`load`) to show and
+   * check consent, and `recordConsent` for a change (Query, PutItem to the ledger, UpdateItem of the
+   * state item).
+   */
+  grantPreferencesAccess(grantee: iam.IGrantable): void {
+    this.grantTable(grantee, ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [this.tableArn]);
+    this.grantKey(grantee, 'write');
+  }
+
+  /**
+   * Every customer event (`activity`): `countActivity` reads the counter (GetItem) and writes it back
+   * conditionally (PutItem); `attributeConversion` queries the campaign's contact records (Query) and
+   * marks the latest one (UpdateItem).
+   */
+  grantActivityAccess(grantee: iam.IGrantable): void {
+    this.grantTable(
+      grantee,
+      ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      [this.tableArn],
+    );
+    this.grantKey(grantee, 'write');
+  }
+
+  /**
+   * Delivery feedback (`feedback`): finds the contact record by provider message id on `gsi1`
+   * (Query) and reads it (GetItem, also `getContact`); appends the feedback and suppresses the address
+   * (UpdateItem); disables a dead push endpoint on the profile (GetItem, conditional PutItem).
    */
   grantFeedbackAccess(grantee: iam.IGrantable): void {
     this.grantTable(grantee, ['dynamodb:Query'], [this.gsi1Arn]);
-    this.grantTable(grantee, ['dynamodb:UpdateItem'], [this.tableArn]);
-    this.grantKey(grantee, 'write');
-  }
-
-  /**
-   * Profile, consent and erasure events (`profile`): upserts the profile, appends to the consent
-   * ledger (conditional put), reads the customer's items and deletes them on erasure, leaving a
-   * tombstone.
-   */
-  grantProfileAccess(grantee: iam.IGrantable): void {
-    this.grantTable(grantee, ['dynamodb:Query'], [this.tableArn]);
     this.grantTable(
       grantee,
-      ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
       [this.tableArn],
     );
     this.grantKey(grantee, 'write');
   }
 
-  /** Read-only access (reports, date-trigger lookups, the explanation of a decision): Query and GetItem on the table and `gsi1`. */
-  grantReadAccess(grantee: iam.IGrantable): void {
-    this.grantTable(grantee, ['dynamodb:Query', 'dynamodb:GetItem'], [this.tableArn]);
+  /** The hourly date-trigger run (`date-triggers`): customers by date, a Query on `gsi1`; nothing else. */
+  grantDateIndexRead(grantee: iam.IGrantable): void {
     this.grantTable(grantee, ['dynamodb:Query'], [this.gsi1Arn]);
+    this.grantKey(grantee, 'read');
+  }
+
+  /** A data-subject access request (`export`): a Query of the customer's whole partition; read only. */
+  grantExportRead(grantee: iam.IGrantable): void {
+    this.grantTable(grantee, ['dynamodb:Query'], [this.tableArn]);
     this.grantKey(grantee, 'read');
   }
 

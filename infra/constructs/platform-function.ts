@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dirname, join, posix, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -14,16 +14,27 @@ import { acknowledge } from './nag.ts';
 /** The repository root (where package.json and package-lock.json live), independent of the cwd. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Where Lambda unpacks the bundle; files from `includePaths` keep their repo-relative path below it. */
-export const LAMBDA_TASK_ROOT = '/var/task';
+/** The variable the composition root (`functions/platform.ts`) reads the strategy from. */
+export const STRATEGY_VARIABLE = 'CONTACT_STRATEGY_JSON';
 
-/** Environment variables the construct sets itself; a caller may not override them. */
+/**
+ * Environment variables a caller may not set: the construct sets the first four itself, and the
+ * strategy is inlined into the code (`bundledStrategyJson`), never an environment variable.
+ */
 const RESERVED_ENVIRONMENT = [
   'POWERTOOLS_SERVICE_NAME',
   'POWERTOOLS_METRICS_NAMESPACE',
   'POWERTOOLS_LOG_LEVEL',
   'NODE_OPTIONS',
+  STRATEGY_VARIABLE,
 ] as const;
+
+/**
+ * The define reaches esbuild as one command-line argument (`--define:...=<JSON>`, no shell), and
+ * Linux refuses a single argument longer than 128 KiB (MAX_ARG_STRLEN). Stop with a clear message
+ * well before that.
+ */
+export const MAX_BUNDLED_STRATEGY_BYTES = 120_000;
 
 /**
  * ESM bundles have no `require`; CommonJS dependencies that esbuild inlines (the X-Ray SDK under the
@@ -56,19 +67,29 @@ export interface PlatformFunctionProps {
   /** @default 'ContactTriggers' */
   readonly metricsNamespace?: string;
   /**
-   * Repo-relative files or directories copied into the bundle at the same relative path (readable
-   * at `/var/task/<path>`), e.g. the contact-strategy directory with its templates.
+   * The validated contact strategy with its templates as one JSON string (`strategyBundleJson`),
+   * inlined into the code at build time: esbuild's `define` replaces the expression
+   * `process.env.CONTACT_STRATEGY_JSON`, which `functions/platform.ts` reads literally. Required for
+   * every function that runs the decision engine (`engine()`, also through `store()`); leave it out
+   * for the others. Never an environment variable: Lambda's 4 KB limit and console would both be in
+   * the way, and the code and its strategy then deploy as one unit.
    *
-   * @default - none
+   * @default - none: the function does not run the engine
    */
-  readonly includePaths?: readonly string[];
+  readonly bundledStrategyJson?: string;
 }
 
 /**
  * The one way to define a Lambda function in this platform. It fixes the defaults no caller should
  * have to remember: Node.js 22 on arm64, an ESM bundle (minified, with source maps), an explicit log
  * group with retention, active X-Ray tracing, a KMS-encrypted dead-letter queue for asynchronous
- * invocations, the Powertools environment, 256 MB and 10 s.
+ * invocations, the Powertools environment, 256 MB and 10 s. A function that runs the decision engine
+ * gets the strategy inlined into its bundle (`bundledStrategyJson`), so code and strategy deploy as
+ * one unit and nothing reads a file or parses YAML at run time.
+ *
+ * Tests that only inspect the template can skip bundling with CDK's own switch (the
+ * `aws:cdk:bundling-stacks` context, see `createContactApp`'s `bundle` option): the function keeps
+ * this exact shape, with an asset that was not built.
  *
  * The role is created here without the `AWSLambdaBasicExecutionRole` managed policy: the function
  * may write to its own log group only.
@@ -103,15 +124,18 @@ export class PlatformFunction extends Construct implements iam.IGrantable {
     if (reserved.length > 0) {
       throw new Error(`PlatformFunction "${props.name}": environment may not set ${reserved.join(', ')}`);
     }
-    const includePaths = (props.includePaths ?? []).map((path) => posix.normalize(path));
-    for (const path of includePaths) {
-      if (path === '..' || path.startsWith('../') || posix.isAbsolute(path) || path === '.') {
-        throw new Error(
-          `PlatformFunction "${props.name}": includePaths "${path}" must be inside the repository`,
-        );
+    const strategy = props.bundledStrategyJson;
+    if (strategy !== undefined) {
+      try {
+        JSON.parse(strategy);
+      } catch {
+        throw new Error(`PlatformFunction "${props.name}": bundledStrategyJson is not JSON`);
       }
-      if (!existsSync(join(REPO_ROOT, path))) {
-        throw new Error(`PlatformFunction "${props.name}": includePaths "${path}" does not exist`);
+      const bytes = Buffer.byteLength(JSON.stringify(strategy));
+      if (bytes > MAX_BUNDLED_STRATEGY_BYTES) {
+        throw new Error(
+          `PlatformFunction "${props.name}": the strategy with its templates is ${bytes} bytes as JSON; esbuild takes it as one command-line argument, which is limited to ${MAX_BUNDLED_STRATEGY_BYTES}`,
+        );
       }
     }
 
@@ -173,15 +197,10 @@ export class PlatformFunction extends Construct implements iam.IGrantable {
         sourceMap: true,
         sourcesContent: false,
         bundleAwsSDK: true,
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (inputDir: string, outputDir: string) =>
-            includePaths.map(
-              (path) =>
-                `mkdir -p "${posix.join(outputDir, posix.dirname(path))}" && cp -R "${posix.join(inputDir, path)}" "${posix.join(outputDir, path)}"`,
-            ),
-        },
+        ...(strategy !== undefined && {
+          // A JS expression: the JSON text as a string literal.
+          define: { [`process.env.${STRATEGY_VARIABLE}`]: JSON.stringify(strategy) },
+        }),
       },
     });
 

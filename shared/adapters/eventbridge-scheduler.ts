@@ -8,6 +8,8 @@ export interface EventBridgeSchedulerOptions {
   readonly targetArn: string;
   /** The role EventBridge Scheduler assumes to invoke it. */
   readonly roleArn: string;
+  /** Where a schedule goes when it cannot invoke the function after its retries (never lost). */
+  readonly deadLetterArn: string;
 }
 
 /** EventBridge Scheduler accepts target input up to 256 KB; we keep well under it. */
@@ -42,6 +44,7 @@ export class EventBridgeScheduler implements Scheduler {
             RoleArn: this.options.roleArn,
             Input: input,
             RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 86_400 },
+            DeadLetterConfig: { Arn: this.options.deadLetterArn },
           },
         }),
       );

@@ -6,3 +6,5 @@ export const CUSTOMERS_SOURCE = 'contact.customers';
 export const FEEDBACK_SOURCE = 'contact.feedback';
 /** The bus apps publish to. */
 export const TRIGGER_BUS_NAME = 'contact-triggers';
+/** SES configuration-set events (delivered only to the account's default bus). */
+export const SES_SOURCE = 'aws.ses';

@@ -1,28 +1,11 @@
 import { compileEventPattern, type EventPattern } from '#shared/event-pattern/index.ts';
+import { campaignPattern } from '#shared/strategy/campaign-pattern.ts';
 import type { CompiledStrategy } from '#shared/strategy/load.ts';
 import type { Campaign, Channel, QuietHours, Strategy } from '#shared/strategy/schema.ts';
 import type { TemplateSet } from '#shared/strategy/templates.ts';
 import { type AttributeTest, compileAudience } from './audience.ts';
 import { shortHash } from './hash.ts';
 import { durationMs } from './time.ts';
-
-/** Date-triggered campaigns are fired by the platform's daily job with this event. */
-export const DATE_TRIGGER_SOURCE = 'contact.schedule';
-export const DATE_TRIGGER_DETAIL_TYPE = 'DateTriggerReached';
-
-/**
- * The EventBridge pattern that routes events to a campaign: its own pattern, or for a date trigger
- * the daily job's event for that campaign. `cdk synth` and the local runtime both use this.
- */
-export function campaignPattern(campaign: Campaign): EventPattern {
-  return (
-    campaign.trigger.pattern ?? {
-      source: [DATE_TRIGGER_SOURCE],
-      'detail-type': [DATE_TRIGGER_DETAIL_TYPE],
-      detail: { campaignId: [campaign.id] },
-    }
-  );
-}
 
 export interface CapRule {
   readonly scope: 'campaign' | 'global';

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { Suppression } from '#shared/domain/customer.ts';
+import { FEEDBACK_SOURCE, SES_SOURCE } from '#shared/domain/events.ts';
 import type { Clock } from '#shared/domain/ports.ts';
 import type { CustomerDataStore, CustomerStore } from '#shared/domain/store.ts';
 import { CUSTOMER_ID } from '#shared/engine/event.ts';
@@ -33,8 +34,6 @@ import { InvalidInputError } from '#shared/errors.ts';
  * "PushEndpointDisabled", detail: { customerId, endpointArn: EndpointArn } }` on the bus. The raw SNS
  * notification is not accepted here because it cannot name the customer.
  */
-export const FEEDBACK_SOURCE = 'contact.feedback';
-export const SES_SOURCE = 'aws.ses';
 
 export const FEEDBACK_TYPES = [
   'sent',

@@ -1,7 +1,8 @@
 import type { Clock, TriggerEmitter } from '#shared/domain/ports.ts';
 import type { CustomerDataStore } from '#shared/domain/store.ts';
-import { DATE_TRIGGER_DETAIL_TYPE, DATE_TRIGGER_SOURCE, type Engine } from '#shared/engine/compile.ts';
+import type { Engine } from '#shared/engine/compile.ts';
 import { DAY_MS, localParts } from '#shared/engine/time.ts';
+import { DATE_TRIGGER_DETAIL_TYPE, DATE_TRIGGER_SOURCE } from '#shared/strategy/campaign-pattern.ts';
 
 export interface DateTriggerDeps {
   readonly store: Pick<CustomerDataStore, 'customersByDate'>;

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -11,8 +12,19 @@ import {
   routesFromStrategy,
   ruleNameFor,
 } from '#infra/constructs/campaign-routing.ts';
+import { REPO_ROOT } from '#infra/constructs/platform-function.ts';
 import { TriggerBus } from '#infra/constructs/trigger-bus.ts';
-import { cdkJsonContext, logicalId, permissionsOf, render, statementsOfRole } from './helpers.ts';
+import { campaignPattern } from '#shared/strategy/campaign-pattern.ts';
+import { loadCompiledStrategy } from '#shared/strategy/load.ts';
+import {
+  cdkJsonContext,
+  dateRoute,
+  FIXTURE_STRATEGY_FILE,
+  logicalId,
+  permissionsOf,
+  render,
+  statementsOfRole,
+} from './helpers.ts';
 
 /** A stack with the routing's collaborators; cheap (no bundling). */
 function routingStack(campaigns: readonly CampaignRoute[], busName?: string) {
@@ -40,18 +52,25 @@ const dateTriggersFunction = (stack: Stack) =>
   });
 
 describe('routesFromStrategy', () => {
-  it('maps patterns and date triggers, and leaves disabled campaigns out', () => {
-    const routes = routesFromStrategy({
-      campaigns: [
-        { id: 'loyalty', trigger: { pattern: ORDER_PATTERN } },
-        { id: 'renewal', enabled: true, trigger: { date: { attribute: 'contractEndDate', daysBefore: 30 } } },
-        { id: 'paused', enabled: false, trigger: { pattern: ORDER_PATTERN } },
-      ],
-    });
-    expect(routes).toEqual([
-      { id: 'loyalty', pattern: ORDER_PATTERN, dateTrigger: false },
-      { id: 'renewal', dateTrigger: true },
+  it('routes every enabled campaign with the engine’s pattern, date triggers included', () => {
+    const { strategy } = loadCompiledStrategy(join(REPO_ROOT, FIXTURE_STRATEGY_FILE));
+    expect(routesFromStrategy(strategy)).toEqual([
+      { id: 'fixture-orders', pattern: ORDER_PATTERN, dateTrigger: false },
+      dateRoute('fixture-birthday'),
     ]);
+  });
+
+  it('uses exactly campaignPattern, as the engine and the local runtime do', () => {
+    const { strategy } = loadCompiledStrategy(join(REPO_ROOT, 'strategy/contact-strategy.yaml'));
+    const enabled = strategy.campaigns.filter((c) => c.enabled);
+    expect(routesFromStrategy(strategy)).toEqual(
+      enabled.map((c) => ({
+        id: c.id,
+        pattern: campaignPattern(c),
+        dateTrigger: c.trigger.date !== undefined,
+      })),
+    );
+    expect(enabled.some((c) => c.trigger.date)).toBe(true);
   });
 });
 
@@ -92,18 +111,18 @@ describe('CampaignRouting', () => {
       const { stack, routing } = routingStack([
         { id: 'loyalty', pattern: ORDER_PATTERN, dateTrigger: false },
       ]);
-      schedule = routing.addDailyDateTriggerSchedule(dateTriggersFunction(stack));
+      schedule = routing.addDateTriggerSchedule(dateTriggersFunction(stack));
       template = Template.fromStack(stack);
     });
 
-    it('creates no schedule group, and addDailyDateTriggerSchedule adds nothing', () => {
+    it('creates no schedule group, and addDateTriggerSchedule adds nothing', () => {
       expect(schedule).toBeUndefined();
       expect(template.findResources('AWS::Scheduler::ScheduleGroup')).toEqual({});
       expect(template.findResources('AWS::Scheduler::Schedule')).toEqual({});
     });
   });
 
-  describe('addDailyDateTriggerSchedule', () => {
+  describe('addDateTriggerSchedule', () => {
     let parts: ReturnType<typeof routingStack>;
     let fn: lambda.Function;
     let schedule: unknown;
@@ -112,21 +131,26 @@ describe('CampaignRouting', () => {
     beforeAll(() => {
       parts = routingStack([
         { id: 'loyalty', pattern: ORDER_PATTERN, dateTrigger: false },
-        { id: 'renewal', dateTrigger: true },
+        dateRoute('renewal'),
       ]);
       fn = dateTriggersFunction(parts.stack);
-      schedule = parts.routing.addDailyDateTriggerSchedule(fn);
+      schedule = parts.routing.addDateTriggerSchedule(fn);
       template = Template.fromStack(parts.stack);
     });
 
-    it('runs the function daily at 00:05 in the schedule group, exactly on time, with retries and the DLQ', () => {
+    it('gives the date-triggered campaign a rule for its DateTriggerReached events', () => {
+      const rule = template.findResources('AWS::Events::Rule', { Properties: { Name: 'renewal' } });
+      expect(Object.values(rule)[0]?.Properties.EventPattern).toEqual(dateRoute('renewal').pattern);
+    });
+
+    it('runs the function hourly at :05 in the schedule group, exactly on time, with retries and the DLQ', () => {
       const { stack, routing } = parts;
       expect(schedule).toBeDefined();
-      expect(DATE_TRIGGER_SCHEDULE).toBe('cron(5 0 * * ? *)');
+      expect(DATE_TRIGGER_SCHEDULE).toBe('cron(5 * * * ? *)');
       const [resource] = Object.values(template.findResources('AWS::Scheduler::Schedule'));
       const props = resource?.Properties;
       expect(props).toMatchObject({
-        ScheduleExpression: 'cron(5 0 * * ? *)',
+        ScheduleExpression: 'cron(5 * * * ? *)',
         ScheduleExpressionTimezone: 'UTC',
         FlexibleTimeWindow: { Mode: 'OFF' },
         State: 'ENABLED',
@@ -145,16 +169,23 @@ describe('CampaignRouting', () => {
       });
     });
 
-    it('gives the scheduler a role for this account that may only invoke the function and write the DLQ', () => {
+    it('gives the scheduler a role for this account and group that may only invoke the function and write the DLQ', () => {
       const { stack, routing, key } = parts;
       const roleId = logicalId(stack, routing.node.findChild('DateTriggerScheduleRole'));
       const role = template.toJSON().Resources[roleId];
+      const group = routing.dateTriggerScheduleGroup;
+      if (!group) throw new Error('expected a schedule group');
       expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
         {
           Action: 'sts:AssumeRole',
           Effect: 'Allow',
           Principal: { Service: 'scheduler.amazonaws.com' },
-          Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          Condition: {
+            StringEquals: {
+              'aws:SourceAccount': { Ref: 'AWS::AccountId' },
+              'aws:SourceArn': { 'Fn::GetAtt': [logicalId(stack, group), 'Arn'] },
+            },
+          },
         },
       ]);
       expect(permissionsOf(statementsOfRole(template, roleId))).toEqual({
@@ -166,7 +197,7 @@ describe('CampaignRouting', () => {
     });
 
     it('refuses a second schedule', () => {
-      expect(() => parts.routing.addDailyDateTriggerSchedule(fn)).toThrow('already defined');
+      expect(() => parts.routing.addDateTriggerSchedule(fn)).toThrow('already defined');
     });
   });
 });

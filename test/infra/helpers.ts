@@ -6,9 +6,34 @@ import type { IConstruct } from 'constructs';
 import type { CampaignRoute } from '#infra/constructs/campaign-routing.ts';
 import { REPO_ROOT } from '#infra/constructs/platform-function.ts';
 import { type ContactApp, createContactApp } from '#infra/contact-app.ts';
+import { DATE_TRIGGER_DETAIL_TYPE, DATE_TRIGGER_SOURCE } from '#shared/strategy/campaign-pattern.ts';
+import { strategyBundleJson } from '#shared/strategy/load.ts';
 
-/** A strategy directory that exists, so `evaluate` can bundle it; the tests pass campaigns inline. */
+/**
+ * A small valid strategy (with templates): its JSON is what the test apps inline into the functions;
+ * the tests pass their campaigns inline.
+ */
 export const FIXTURE_STRATEGY_FILE = 'test/infra/fixtures/strategy/contact-strategy.yaml';
+
+let fixtureJson: string | undefined;
+/** The fixture strategy as the functions get it (`strategyBundleJson`), read once per test file. */
+export function fixtureStrategyJson(): string {
+  fixtureJson ??= strategyBundleJson(join(REPO_ROOT, FIXTURE_STRATEGY_FILE));
+  return fixtureJson;
+}
+
+/** The route of a date-triggered campaign, as `routesFromStrategy` makes it (`campaignPattern`). */
+export function dateRoute(id: string): CampaignRoute {
+  return {
+    id,
+    pattern: {
+      source: [DATE_TRIGGER_SOURCE],
+      'detail-type': [DATE_TRIGGER_DETAIL_TYPE],
+      detail: { campaignId: [id] },
+    },
+    dateTrigger: true,
+  };
+}
 
 /** The context in cdk.json: the same feature flags and default settings `cdk synth` uses. */
 export function cdkJsonContext(): Record<string, unknown> {
@@ -18,19 +43,20 @@ export function cdkJsonContext(): Record<string, unknown> {
   return cdkJson.context;
 }
 
-/** Builds the whole app as `infra/app.ts` does, with inline campaigns instead of a strategy file. */
+/**
+ * Builds the whole app as `infra/app.ts` does, with inline campaigns and the fixture strategy's JSON
+ * instead of a strategy file. Without bundling unless asked (`bundles.test.ts` builds the real ones):
+ * the templates are the same, minus eight esbuild runs.
+ */
 export function buildApp(
   campaigns: readonly CampaignRoute[],
   context: Record<string, unknown> = {},
+  options: { bundle?: boolean } = {},
 ): ContactApp {
   return createContactApp({
     context: { ...cdkJsonContext(), strategyFile: FIXTURE_STRATEGY_FILE, ...context },
-    loadStrategy: () => ({
-      campaigns: campaigns.map((c) => ({
-        id: c.id,
-        trigger: { ...(c.pattern ? { pattern: c.pattern } : {}), ...(c.dateTrigger ? { date: {} } : {}) },
-      })),
-    }),
+    loadStrategy: () => ({ campaigns, bundleJson: fixtureStrategyJson() }),
+    bundle: options.bundle ?? false,
   });
 }
 

@@ -1,16 +1,21 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PlatformFunction, type PlatformFunctionProps } from '#infra/constructs/platform-function.ts';
-import { cdkJsonContext, FIXTURE_STRATEGY_FILE, logicalId } from './helpers.ts';
+import {
+  MAX_BUNDLED_STRATEGY_BYTES,
+  PlatformFunction,
+  type PlatformFunctionProps,
+} from '#infra/constructs/platform-function.ts';
+import { cdkJsonContext, fixtureStrategyJson, logicalId } from './helpers.ts';
 
-const fixtureDir = FIXTURE_STRATEGY_FILE.slice(0, FIXTURE_STRATEGY_FILE.lastIndexOf('/'));
-
+/**
+ * One function in a stack of its own, without bundling (CDK's own switch): the template is the same,
+ * the esbuild run is left to `bundles.test.ts`, which builds every real bundle.
+ */
 function functionStack(props: Partial<PlatformFunctionProps> = {}) {
-  const app = new App({ context: cdkJsonContext() });
+  const app = new App({ context: { ...cdkJsonContext(), [BUNDLING_STACKS]: [] } });
   const stack = new Stack(app, 'Fn');
   const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
   const fn = new PlatformFunction(stack, 'Evaluate', {
@@ -22,36 +27,18 @@ function functionStack(props: Partial<PlatformFunctionProps> = {}) {
   return { app, stack, key, fn };
 }
 
-describe('PlatformFunction bundle', () => {
-  let bundleDir: string;
+describe('PlatformFunction', () => {
   let template: Template;
   let parts: ReturnType<typeof functionStack>;
 
   beforeAll(() => {
-    parts = functionStack({ includePaths: [fixtureDir], timeout: Duration.seconds(20), memorySize: 512 });
-    const assembly = parts.app.synth();
+    parts = functionStack({
+      bundledStrategyJson: fixtureStrategyJson(),
+      timeout: Duration.seconds(20),
+      memorySize: 512,
+      environment: { TABLE_NAME: 'contact' },
+    });
     template = Template.fromStack(parts.stack);
-    const resource = template.toJSON().Resources[logicalId(parts.stack, parts.fn.function)];
-    // The asset's hash names both the zip key in the template and the staged directory.
-    const hash = String(resource.Properties.Code.S3Key).replace(/\.zip$/, '');
-    bundleDir = join(assembly.directory, `asset.${hash}`);
-  });
-
-  it('is one ESM file that defines require for bundled CommonJS code, with a source map', () => {
-    const code = readFileSync(join(bundleDir, 'index.mjs'), 'utf8');
-    expect(code.startsWith("import { createRequire as __platformCreateRequire } from 'node:module';")).toBe(
-      true,
-    );
-    expect(code).toContain('const require = __platformCreateRequire(import.meta.url);');
-    expect(code).toMatch(/export\s*\{[^}]*as handler/);
-    expect(code).toContain('//# sourceMappingURL=index.mjs.map');
-    expect(existsSync(join(bundleDir, 'index.mjs.map'))).toBe(true);
-  });
-
-  it('carries the included paths at their repo-relative place', () => {
-    expect(readFileSync(join(bundleDir, FIXTURE_STRATEGY_FILE), 'utf8')).toBe(
-      readFileSync(FIXTURE_STRATEGY_FILE, 'utf8'),
-    );
   });
 
   it('takes memory and timeout from the caller, keeps the platform defaults for the rest', () => {
@@ -68,16 +55,46 @@ describe('PlatformFunction bundle', () => {
     const role = template.toJSON().Resources[logicalId(parts.stack, parts.fn.role)];
     expect(role.Properties.ManagedPolicyArns).toBeUndefined();
   });
+
+  it('keeps the inlined strategy out of the environment', () => {
+    const fn = template.toJSON().Resources[logicalId(parts.stack, parts.fn.function)];
+    expect(fn.Properties.Environment.Variables).toEqual({
+      TABLE_NAME: 'contact',
+      POWERTOOLS_SERVICE_NAME: 'evaluate',
+      POWERTOOLS_METRICS_NAMESPACE: 'ContactTriggers',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+  });
 });
 
 describe('PlatformFunction guards', () => {
+  const tooLarge = JSON.stringify({ padding: 'x'.repeat(MAX_BUNDLED_STRATEGY_BYTES) });
+
   it.each([
-    [{ name: 'Evaluate' }, 'must be lower-case letters, digits and -'],
-    [{ name: 'no-such-function' }, 'entry file functions/no-such-function.ts does not exist'],
-    [{ environment: { POWERTOOLS_SERVICE_NAME: 'x' } }, 'environment may not set POWERTOOLS_SERVICE_NAME'],
-    [{ includePaths: ['../outside'] }, 'includePaths "../outside" must be inside the repository'],
-    [{ includePaths: ['strategy/nowhere.yaml'] }, 'includePaths "strategy/nowhere.yaml" does not exist'],
-  ] satisfies [Partial<PlatformFunctionProps>, string][])('rejects %j', (props, message) => {
+    ['an upper-case name', { name: 'Evaluate' }, 'must be lower-case letters, digits and -'],
+    [
+      'a missing entry',
+      { name: 'no-such-function' },
+      'entry file functions/no-such-function.ts does not exist',
+    ],
+    [
+      'a platform variable',
+      { environment: { POWERTOOLS_SERVICE_NAME: 'x' } },
+      'environment may not set POWERTOOLS_SERVICE_NAME',
+    ],
+    [
+      'the strategy as a variable',
+      { environment: { CONTACT_STRATEGY_JSON: '{}' } },
+      'environment may not set CONTACT_STRATEGY_JSON',
+    ],
+    ['a strategy that is not JSON', { bundledStrategyJson: 'version: 1' }, 'bundledStrategyJson is not JSON'],
+    [
+      'a strategy too large for esbuild’s command line',
+      { bundledStrategyJson: tooLarge },
+      'esbuild takes it as one command-line argument',
+    ],
+  ] satisfies [string, Partial<PlatformFunctionProps>, string][])('rejects %s', (_, props, message) => {
     expect(() => functionStack(props)).toThrow(message);
   });
 });

@@ -24,6 +24,7 @@ describe('parseSettings', () => {
       smsSenderId: 'Contact',
       pushPlatformApplicationArns: {},
       strategyFile: 'strategy/contact-strategy.yaml',
+      dateTriggerSendHour: 9,
     });
   });
 
@@ -38,6 +39,7 @@ describe('parseSettings', () => {
         apns: 'arn:aws:sns:eu-west-1:123456789012:app/APNS_SANDBOX/shop',
       },
       strategyFile: 'strategy/nl/contact-strategy.yml',
+      dateTriggerSendHour: 0,
       '@aws-cdk/core:newStyleStackSynthesis': true,
     });
     expect(settings).toMatchObject({
@@ -49,6 +51,7 @@ describe('parseSettings', () => {
         apns: 'arn:aws:sns:eu-west-1:123456789012:app/APNS_SANDBOX/shop',
       },
       strategyFile: 'strategy/nl/contact-strategy.yml',
+      dateTriggerSendHour: 0,
     });
     expect(settings).not.toHaveProperty('@aws-cdk/core:newStyleStackSynthesis');
     expect(Object.isFrozen(settings)).toBe(true);
@@ -59,7 +62,9 @@ describe('parseSettings', () => {
       ...VALID,
       alarmEmails: 'ops@example.com, oncall@example.com',
       pushPlatformApplicationArns: '{"fcm":"arn:aws:sns:eu-west-1:123456789012:app/GCM/shop"}',
+      dateTriggerSendHour: '8',
     });
+    expect(settings.dateTriggerSendHour).toBe(8);
     expect(settings.alarmEmails).toEqual(['ops@example.com', 'oncall@example.com']);
     expect(settings.pushPlatformApplicationArns).toEqual({
       fcm: 'arn:aws:sns:eu-west-1:123456789012:app/GCM/shop',
@@ -112,11 +117,18 @@ describe('parseSettings', () => {
       { strategyFile: 'strategy/contact-strategy.json' },
       'must be a relative path to a .yaml file inside the repository',
     ],
-  ])('rejects %j naming the key and the fix', (override, expected) => {
-    const problems = problemsOf({ ...VALID, ...override });
-    expect(problems).toHaveLength(1);
-    expect(problems[0]).toContain(expected);
-  });
+    ...[24, -1, 9.5, 'nine', '', true].map((hour): [Record<string, unknown>, string] => [
+      { dateTriggerSendHour: hour },
+      `cdk.json context "dateTriggerSendHour": ${JSON.stringify(hour)} must be a whole hour from 0 to 23`,
+    ]),
+  ] satisfies [Record<string, unknown>, string][])(
+    'rejects %j naming the key and the fix',
+    (override, expected) => {
+      const problems = problemsOf({ ...VALID, ...override });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toContain(expected);
+    },
+  );
 
   it('says which key is missing and what it should hold', () => {
     expect(problemsOf({ senderDomain: 'example.com' })).toEqual([

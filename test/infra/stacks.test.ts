@@ -1,14 +1,30 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { CampaignRoute } from '#infra/constructs/campaign-routing.ts';
+import { type CampaignRoute, DATE_TRIGGER_SCHEDULE } from '#infra/constructs/campaign-routing.ts';
+import {
+  ACTIVITY_PATTERN,
+  CUSTOMER_DATA_PATTERN,
+  FEEDBACK_PATTERN,
+} from '#infra/constructs/customer-event-routing.ts';
+import { PlatformChecks } from '#infra/constructs/nag.ts';
+import type { PlatformFunction } from '#infra/constructs/platform-function.ts';
+import { SIGNING_KEY_LENGTH } from '#infra/constructs/signing-secrets.ts';
+import { DEFAULT_EVENT_BUS_NAME } from '#infra/constructs/trigger-bus.ts';
 import type { ContactApp } from '#infra/contact-app.ts';
+import { CONSENT_SOURCE, CUSTOMERS_SOURCE, PROFILE_SOURCE, TRIGGER_BUS_NAME } from '#shared/domain/events.ts';
+import { testEventPattern } from '#shared/event-pattern/index.ts';
+import { platformRoutes } from '#shared/routing.ts';
+import { loadStrategyFile } from '#shared/strategy/load.ts';
 import {
   buildApp,
+  dateRoute,
   FIXTURE_STRATEGY_FILE,
+  type FlatStatement,
   logicalId,
   permissionsOf,
   render,
@@ -17,6 +33,8 @@ import {
 
 const FCM_APP = 'arn:aws:sns:eu-west-1:123456789012:app/GCM/shop';
 const APNS_APP = 'arn:aws:sns:eu-west-1:123456789012:app/APNS/shop';
+const FCM_ENDPOINTS = 'arn:aws:sns:eu-west-1:123456789012:endpoint/GCM/shop/*';
+const APNS_ENDPOINTS = 'arn:aws:sns:eu-west-1:123456789012:endpoint/APNS/shop/*';
 
 const CAMPAIGNS: CampaignRoute[] = [
   {
@@ -41,11 +59,8 @@ const CAMPAIGNS: CampaignRoute[] = [
     },
     dateTrigger: false,
   },
-  { id: 'contract-renewal', dateTrigger: true },
+  dateRoute('contract-renewal'),
 ];
-const PATTERN_CAMPAIGNS = CAMPAIGNS.filter(
-  (c): c is CampaignRoute & { pattern: Record<string, unknown> } => c.pattern !== undefined,
-);
 
 let built: ContactApp;
 let stateful: Template;
@@ -57,14 +72,61 @@ beforeAll(() => {
   stateless = Template.fromStack(built.stateless);
 });
 
-/** `<LogicalId.Arn>` of a construct in the stateless stack. */
+/** `<LogicalId>` and `<LogicalId.Arn>` of a construct in the stateless stack. */
+const refOf = (construct: IConstruct) => `<${logicalId(built.stateless, construct)}>`;
 const arnOf = (construct: IConstruct) => `<${logicalId(built.stateless, construct)}.Arn>`;
-/** Matches a weak cross-stack reference to an attribute of a stateful-stack construct. */
-const statefulOutput = (construct: IConstruct, attribute: 'Arn' | 'Ref') => {
-  const id = logicalId(built.stateful, construct);
-  const output = attribute === 'Arn' ? `PublishOutputFnGetAtt${id}Arn` : `PublishOutputRef${id}`;
-  return expect.stringMatching(new RegExp(`^<${built.stateful.stackName}:${output}[0-9A-F]{8}>$`));
+/** A stateful-stack value as {@link normalise} shows it: `<stateful-stack:LogicalId>` or `…​.Arn>`. */
+const fromStateful = (construct: IConstruct, attribute: 'Arn' | 'Ref') =>
+  `<${built.stateful.stackName}:${logicalId(built.stateful, construct)}${attribute === 'Arn' ? '.Arn' : ''}>`;
+
+/**
+ * A weak cross-stack reference renders as `<stack:PublishOutputFnGetAtt<Id>Arn<hash>>` (or `Ref<Id>`);
+ * shown as `<stack:<Id>.Arn>` / `<stack:<Id>>`, so that expectations are plain strings.
+ */
+const normalise = (value: string) =>
+  value.replace(/<([^:<>]+):PublishOutput(FnGetAtt|Ref)(.+?)[0-9A-F]{8}>/g, (_, stack, kind, rest) =>
+    kind === 'Ref' ? `<${stack}:${rest}>` : `<${stack}:${String(rest).replace(/Arn$/, '.Arn')}>`,
+  );
+
+/** What a role may do, where: action → sorted resources, cross-stack references normalised. */
+const permissionsOfRole = (fn: PlatformFunction) =>
+  Object.fromEntries(
+    Object.entries(permissionsOf(statementsOfRole(stateless, logicalId(built.stateless, fn.role)))).map(
+      ([action, resources]) => [action, resources.map(normalise).sort()],
+    ),
+  );
+
+/** The template resource behind a construct (the template's JSON is untyped). */
+const resourceOf = (construct: IConstruct) =>
+  stateless.toJSON().Resources[logicalId(built.stateless, construct)];
+
+/** The eight functions, by name. */
+const functions = () => {
+  const s = built.stateless;
+  const dateTriggers = s.dateTriggers;
+  if (!dateTriggers) throw new Error('expected the date-triggers function');
+  return {
+    evaluate: s.evaluate.fn,
+    deferred: s.deferred.fn,
+    profile: s.profile.fn,
+    activity: s.activity.fn,
+    feedback: s.feedback.fn,
+    'date-triggers': dateTriggers.fn,
+    preferences: s.preferences.fn,
+    export: s.exportFunction,
+  } satisfies Record<string, PlatformFunction>;
 };
+type FunctionName = keyof ReturnType<typeof functions>;
+const FUNCTION_NAMES: FunctionName[] = [
+  'evaluate',
+  'deferred',
+  'profile',
+  'activity',
+  'feedback',
+  'date-triggers',
+  'preferences',
+  'export',
+];
 
 describe('stateful stack: the contact table', () => {
   it('has pk/sk string keys, on-demand billing, PITR, TTL on `ttl` and deletion protection', () => {
@@ -114,10 +176,14 @@ describe('stateful stack: the contact table', () => {
     });
   });
 
-  it.each(['AWS::DynamoDB::Table', 'AWS::KMS::Key'])(
-    'retains the %s when the stack or resource goes',
+  it.each(['AWS::DynamoDB::Table', 'AWS::KMS::Key', 'AWS::SecretsManager::Secret'])(
+    'retains every %s when the stack or resource goes',
     (type) => {
-      stateful.hasResource(type, { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+      const resources = Object.values(stateful.findResources(type));
+      expect(resources.length).toBeGreaterThan(0);
+      for (const resource of resources) {
+        expect(resource).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+      }
     },
   );
 
@@ -131,7 +197,32 @@ describe('stateful stack: the contact table', () => {
   });
 });
 
-describe('stateless stack: bus, archive and routing', () => {
+describe('stateful stack: the signing secrets', () => {
+  const secrets = () => built.stateful.secrets;
+
+  it.each(['linkKey', 'webhookKey'] as const)(
+    '%s is generated (64 letters and digits) and encrypted with the secrets’ own rotating CMK',
+    (name) => {
+      const keyId = logicalId(built.stateful, secrets().encryptionKey);
+      const secret = stateful.toJSON().Resources[logicalId(built.stateful, secrets()[name])];
+      expect(secret.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+      expect(secret.Properties.GenerateSecretString).toEqual({
+        PasswordLength: SIGNING_KEY_LENGTH,
+        ExcludePunctuation: true,
+        IncludeSpace: false,
+      });
+      expect(SIGNING_KEY_LENGTH).toBe(64);
+      expect(secret.Properties.SecretString).toBeUndefined();
+      expect(stateful.toJSON().Resources[keyId].Properties.EnableKeyRotation).toBe(true);
+    },
+  );
+
+  it('are exactly two secrets', () => {
+    expect(Object.keys(stateful.findResources('AWS::SecretsManager::Secret'))).toHaveLength(2);
+  });
+});
+
+describe('stateless stack: bus, archive and campaign routing', () => {
   it('names the bus contact-triggers (the public contract)', () => {
     stateless.hasResourceProperties('AWS::Events::EventBus', { Name: 'contact-triggers' });
   });
@@ -155,13 +246,15 @@ describe('stateless stack: bus, archive and routing', () => {
     expect(statement.Condition).toBeUndefined();
   });
 
-  it('routes exactly the campaigns that have a pattern, one rule each', () => {
-    const names = Object.values(stateless.findResources('AWS::Events::Rule')).map((r) => r.Properties.Name);
-    expect(names.sort()).toEqual(PATTERN_CAMPAIGNS.map((c) => c.id).sort());
+  it('has one rule per enabled campaign, date-triggered ones included, named after the campaign', () => {
+    const named = Object.values(stateless.findResources('AWS::Events::Rule'))
+      .map((r) => r.Properties.Name)
+      .filter((name) => name !== undefined);
+    expect(named.sort()).toEqual(CAMPAIGNS.map((c) => c.id).sort());
   });
 
-  it.each(PATTERN_CAMPAIGNS)(
-    'rule $id has exactly the campaign pattern and sends {campaignId, event} to the buffer',
+  it.each(CAMPAIGNS)(
+    'rule $id has exactly the campaign pattern and sends {campaignId, event} to the trigger buffer',
     (campaign) => {
       const rules = stateless.findResources('AWS::Events::Rule', { Properties: { Name: campaign.id } });
       const rule = Object.values(rules)[0];
@@ -171,8 +264,9 @@ describe('stateless stack: bus, archive and routing', () => {
       });
 
       const [target] = rule?.Properties.Targets ?? [];
-      expect(render(target.Arn)).toBe(arnOf(built.stateless.buffer.queue));
+      expect(render(target.Arn)).toBe(arnOf(built.stateless.evaluate.buffer.queue));
       expect(render(target.DeadLetterConfig.Arn)).toBe(arnOf(built.stateless.routing.deadLetterQueue));
+      expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 });
       const { InputPathsMap, InputTemplate } = target.InputTransformer as {
         InputPathsMap: Record<string, string>;
         InputTemplate: string;
@@ -187,11 +281,16 @@ describe('stateless stack: bus, archive and routing', () => {
     },
   );
 
-  it('creates the schedule group for date-triggered campaigns', () => {
-    expect(built.stateless.routing.dateTriggerScheduleGroup).toBeDefined();
-    stateless.hasResourceProperties('AWS::Scheduler::ScheduleGroup', {
-      Tags: Match.arrayWith([{ Key: 'project', Value: 'contact-triggers' }]),
+  it('routes a date-triggered campaign’s DateTriggerReached events, and no other campaign’s', () => {
+    const rules = stateless.findResources('AWS::Events::Rule', { Properties: { Name: 'contract-renewal' } });
+    const pattern = Object.values(rules)[0]?.Properties.EventPattern;
+    const event = (campaignId: string) => ({
+      source: 'contact.schedule',
+      'detail-type': 'DateTriggerReached',
+      detail: { customerId: 'c-1', campaignId },
     });
+    expect(testEventPattern(pattern, event('contract-renewal'))).toBe(true);
+    expect(testEventPattern(pattern, event('birthday'))).toBe(false);
   });
 
   it('lets EventBridge use the messaging key for this account only (to write the encrypted queues)', () => {
@@ -206,180 +305,622 @@ describe('stateless stack: bus, archive and routing', () => {
       }),
     );
   });
+
+  it('admits every rule of this account to the routing DLQ with one queue-policy statement', () => {
+    const dlqId = logicalId(built.stateless, built.stateless.routing.deadLetterQueue);
+    const [policy, ...more] = Object.values(
+      stateless.findResources('AWS::SQS::QueuePolicy', { Properties: { Queues: [{ Ref: dlqId }] } }),
+    );
+    expect(more).toEqual([]);
+    const allows = policy?.Properties.PolicyDocument.Statement.filter(
+      (s: { Effect: string }) => s.Effect === 'Allow',
+    );
+    expect(allows).toHaveLength(1);
+    expect(allows[0]).toMatchObject({
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: 'sqs:SendMessage',
+      Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+    });
+    expect(render(allows[0].Condition.ArnLike['aws:SourceArn'])).toBe(
+      'arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/*',
+    );
+  });
+});
+
+describe('stateless stack: customer-event routing', () => {
+  const ruleOf = (rule: IConstruct) => resourceOf(rule).Properties;
+  const routing = () => built.stateless.customerEventRouting;
+
+  it('uses the public contract’s source names and the shared routes (the local runtime routes with them too)', () => {
+    expect(CUSTOMER_DATA_PATTERN).toEqual({ source: [PROFILE_SOURCE, CONSENT_SOURCE, CUSTOMERS_SOURCE] });
+    expect(DEFAULT_EVENT_BUS_NAME).toBe(TRIGGER_BUS_NAME);
+    const shared = platformRoutes(loadStrategyFile(FIXTURE_STRATEGY_FILE)).filter(
+      (r) => r.target !== 'buffer' && r.bus === TRIGGER_BUS_NAME,
+    );
+    expect(shared.map((r) => r.pattern)).toEqual([CUSTOMER_DATA_PATTERN, ACTIVITY_PATTERN, FEEDBACK_PATTERN]);
+  });
+
+  it.each([
+    ['customerDataRule', 'profile', CUSTOMER_DATA_PATTERN],
+    ['activityRule', 'activity', ACTIVITY_PATTERN],
+    ['feedbackRule', 'feedback', FEEDBACK_PATTERN],
+  ] as const)(
+    '%s on contact-triggers sends the whole event to the %s queue, with retries and the routing DLQ',
+    (ruleName, consumer, pattern) => {
+      const props = ruleOf(routing()[ruleName]);
+      expect(props.EventBusName).toEqual({ Ref: logicalId(built.stateless, built.stateless.bus.eventBus) });
+      expect(props.EventPattern).toEqual(pattern);
+      expect(props.Targets).toHaveLength(1);
+      const [target] = props.Targets;
+      expect(render(target.Arn)).toBe(arnOf(built.stateless[consumer].buffer.queue));
+      expect(target.InputTransformer).toBeUndefined();
+      expect(target.Input).toBeUndefined();
+      expect(render(target.DeadLetterConfig.Arn)).toBe(arnOf(built.stateless.routing.deadLetterQueue));
+      expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 });
+    },
+  );
+
+  it('routes profile, consent and erasure events, and nothing else, to the profile queue', () => {
+    const pattern = ruleOf(routing().customerDataRule).EventPattern;
+    for (const source of ['contact.profiles', 'contact.consent', 'contact.customers']) {
+      expect(testEventPattern(pattern, { source, 'detail-type': 'X', detail: { customerId: 'c' } })).toBe(
+        true,
+      );
+    }
+    expect(testEventPattern(pattern, { source: 'shop.orders', detail: { customerId: 'c' } })).toBe(false);
+  });
+
+  it('routes every app event with a customerId to the activity queue, and none of the platform’s own', () => {
+    const pattern = ruleOf(routing().activityRule).EventPattern;
+    const event = (source: string, detail: Record<string, unknown> = { customerId: 'c-1' }) => ({
+      source,
+      'detail-type': 'Anything',
+      detail,
+    });
+    expect(testEventPattern(pattern, event('shop.orders'))).toBe(true);
+    expect(testEventPattern(pattern, event('newsletter'))).toBe(true);
+    expect(testEventPattern(pattern, event('shop.orders', { orderId: 'o-1' }))).toBe(false);
+    for (const own of ['contact.profiles', 'contact.consent', 'contact.schedule', 'contact.feedback']) {
+      expect(testEventPattern(pattern, event(own))).toBe(false);
+    }
+  });
+
+  it('takes SES events from the default bus, only those of the platform’s configuration set', () => {
+    const props = ruleOf(routing().sesFeedbackRule);
+    expect(props.EventBusName).toBe('default');
+    const configurationSet = built.stateless.email.configurationSet;
+    expect(props.EventPattern).toEqual({
+      source: ['aws.ses'],
+      detail: {
+        mail: { tags: { 'ses:configuration-set': [{ Ref: logicalId(built.stateless, configurationSet) }] } },
+      },
+    });
+    const [target] = props.Targets;
+    expect(render(target.Arn)).toBe(arnOf(built.stateless.feedback.buffer.queue));
+    expect(render(target.DeadLetterConfig.Arn)).toBe(arnOf(built.stateless.routing.deadLetterQueue));
+
+    // As SES publishes a bounce through a configuration set (the auto tag carries its name).
+    const pattern = JSON.parse(JSON.stringify(props.EventPattern).replace(/\{"Ref":"[^"]+"\}/, '"ours"'));
+    const bounce = (set: string) => ({
+      source: 'aws.ses',
+      'detail-type': 'Email Bounced',
+      detail: {
+        eventType: 'Bounce',
+        mail: { messageId: 'm-1', tags: { 'ses:configuration-set': [set], campaign: ['welcome'] } },
+      },
+    });
+    expect(testEventPattern(pattern, bounce('ours'))).toBe(true);
+    expect(testEventPattern(pattern, bounce('someone-else'))).toBe(false);
+  });
 });
 
 describe('stateless stack: queues', () => {
-  const queues = () => ({
-    'trigger buffer': built.stateless.buffer.queue,
-    'buffer DLQ': built.stateless.buffer.deadLetterQueue,
-    'routing DLQ': built.stateless.routing.deadLetterQueue,
-    'evaluate async DLQ': built.stateless.evaluate.fn.deadLetterQueue,
+  const consumers = ['evaluate', 'profile', 'activity', 'feedback'] as const;
+  const queues = () => {
+    const s = built.stateless;
+    return {
+      ...Object.fromEntries(consumers.map((c) => [`${c} buffer`, s[c].buffer.queue])),
+      ...Object.fromEntries(consumers.map((c) => [`${c} buffer DLQ`, s[c].buffer.deadLetterQueue])),
+      'routing DLQ': s.routing.deadLetterQueue,
+      ...Object.fromEntries(FUNCTION_NAMES.map((f) => [`${f} async DLQ`, functions()[f].deadLetterQueue])),
+    } as Record<string, sqs.Queue>;
+  };
+  const QUEUES = [
+    ...consumers.map((c) => `${c} buffer`),
+    ...consumers.map((c) => `${c} buffer DLQ`),
+    'routing DLQ',
+    ...FUNCTION_NAMES.map((f) => `${f} async DLQ`),
+  ];
+  const DLQS = QUEUES.filter((q) => q.endsWith('DLQ'));
+
+  it('are exactly these queues', () => {
+    expect(Object.keys(stateless.findResources('AWS::SQS::Queue')).sort()).toEqual(
+      Object.values(queues())
+        .map((q) => logicalId(built.stateless, q))
+        .sort(),
+    );
   });
 
-  it.each(['trigger buffer', 'buffer DLQ', 'routing DLQ', 'evaluate async DLQ'] as const)(
-    '%s is encrypted with the messaging key and refuses non-TLS requests',
-    (name) => {
-      const queue = queues()[name];
-      const id = logicalId(built.stateless, queue);
-      expect(stateless.toJSON().Resources[id].Properties.KmsMasterKeyId).toEqual({
-        'Fn::GetAtt': [logicalId(built.stateless, built.stateless.messagingKey), 'Arn'],
-      });
-      stateless.hasResourceProperties('AWS::SQS::QueuePolicy', {
-        Queues: [{ Ref: id }],
-        PolicyDocument: {
-          Statement: Match.arrayWith([
-            Match.objectLike({
-              Effect: 'Deny',
-              Action: 'sqs:*',
-              Principal: { AWS: '*' },
-              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-            }),
-          ]),
-        },
-      });
-    },
-  );
+  it.each(QUEUES)('%s is encrypted with the messaging key and refuses non-TLS requests', (name) => {
+    const queue = queues()[name] as sqs.Queue;
+    const id = logicalId(built.stateless, queue);
+    expect(stateless.toJSON().Resources[id].Properties.KmsMasterKeyId).toEqual({
+      'Fn::GetAtt': [logicalId(built.stateless, built.stateless.messagingKey), 'Arn'],
+    });
+    stateless.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: id }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 'sqs:*',
+            Principal: { AWS: '*' },
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+  });
 
-  it.each(['buffer DLQ', 'routing DLQ', 'evaluate async DLQ'] as const)(
-    '%s keeps messages 14 days',
-    (name) => {
-      const id = logicalId(built.stateless, queues()[name]);
-      expect(stateless.toJSON().Resources[id].Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
-    },
-  );
+  it.each(DLQS)('%s keeps messages 14 days', (name) => {
+    const id = logicalId(built.stateless, queues()[name] as sqs.Queue);
+    expect(stateless.toJSON().Resources[id].Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+  });
 
-  it('moves a message to the buffer DLQ after 5 receives', () => {
-    const id = logicalId(built.stateless, built.stateless.buffer.queue);
-    const redrive = stateless.toJSON().Resources[id].Properties.RedrivePolicy;
+  it.each(consumers)('the %s buffer moves a message to its own DLQ after 5 receives', (consumer) => {
+    const { queue, deadLetterQueue } = built.stateless[consumer].buffer;
+    const redrive = resourceOf(queue).Properties.RedrivePolicy;
     expect(redrive.maxReceiveCount).toBe(5);
-    expect(render(redrive.deadLetterTargetArn)).toBe(arnOf(built.stateless.buffer.deadLetterQueue));
+    expect(render(redrive.deadLetterTargetArn)).toBe(arnOf(deadLetterQueue));
   });
 
-  it('hides a received message for at least 6× the evaluate timeout', () => {
-    const queue = stateless.toJSON().Resources[logicalId(built.stateless, built.stateless.buffer.queue)];
-    const fn = stateless.toJSON().Resources[logicalId(built.stateless, built.stateless.evaluate.fn.function)];
-    expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * fn.Properties.Timeout);
+  it.each(consumers)(
+    'the %s buffer hides a received message for at least 6× the consumer’s timeout',
+    (consumer) => {
+      const queue = resourceOf(built.stateless[consumer].buffer.queue);
+      const fn = resourceOf(built.stateless[consumer].fn.function);
+      expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * fn.Properties.Timeout);
+    },
+  );
+});
+
+describe('stateless stack: functions', () => {
+  const fnProps = (name: FunctionName) => resourceOf(functions()[name].function).Properties;
+
+  it('are exactly the eight functions', () => {
+    expect(
+      Object.values(stateless.findResources('AWS::Lambda::Function'))
+        .map((f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME)
+        .sort(),
+    ).toEqual([...FUNCTION_NAMES].sort());
+  });
+
+  it.each(FUNCTION_NAMES)(
+    '%s runs Node.js 22 on arm64 with active tracing, logs to its own group',
+    (name) => {
+      const fn = functions()[name];
+      expect(fnProps(name)).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        MemorySize: 256,
+        Handler: 'index.handler',
+      });
+      const logGroupId = logicalId(built.stateless, fn.logGroup);
+      expect(fnProps(name).LoggingConfig).toEqual({ LogGroup: { Ref: logGroupId } });
+      expect(stateless.toJSON().Resources[logGroupId].Properties.RetentionInDays).toBe(30);
+      expect(render(fnProps(name).DeadLetterConfig.TargetArn)).toBe(arnOf(fn.deadLetterQueue));
+    },
+  );
+
+  it.each([
+    ['evaluate', 40],
+    ['deferred', 40],
+    ['profile', 30],
+    ['activity', 10],
+    ['feedback', 10],
+    ['date-triggers', 300],
+    ['preferences', 10],
+    ['export', 30],
+  ] as const)('%s times out after %i s', (name, seconds) => {
+    expect(fnProps(name).Timeout).toBe(seconds);
+  });
+
+  /** Exactly the variables each function's getters in functions/platform.ts read. */
+  const environments = (): Record<FunctionName, Record<string, string>> => {
+    const s = built.stateless;
+    const table = fromStateful(built.stateful.contactTable.table, 'Ref');
+    const sending = {
+      SENDER_EMAIL: 'marketing@example.com',
+      CONFIGURATION_SET: refOf(s.email.configurationSet),
+      SMS_SENDER_ID: 'Contact',
+      PREFERENCES_URL: `<${logicalId(s, s.preferences.url)}.FunctionUrl>`,
+      LINK_KEY_SECRET_ID: fromStateful(built.stateful.secrets.linkKey, 'Ref'),
+      WEBHOOK_SECRET_ID: fromStateful(built.stateful.secrets.webhookKey, 'Ref'),
+    };
+    const dlqUrl = (consumer: 'evaluate' | 'profile' | 'activity' | 'feedback') => ({
+      DEAD_LETTER_QUEUE_URL: refOf(s[consumer].buffer.deadLetterQueue),
+    });
+    return {
+      evaluate: {
+        TABLE_NAME: table,
+        ...sending,
+        SCHEDULE_GROUP: refOf(s.deferred.scheduleGroup),
+        DEFERRED_FUNCTION_ARN: arnOf(s.deferred.fn.function),
+        SCHEDULER_ROLE_ARN: arnOf(s.deferred.schedulerRole),
+        SCHEDULER_DLQ_ARN: expect.anything(),
+        ...dlqUrl('evaluate'),
+      },
+      deferred: { TABLE_NAME: table, ...sending },
+      profile: {
+        TABLE_NAME: table,
+        PUSH_APP_FCM_ARN: FCM_APP,
+        PUSH_APP_APNS_ARN: APNS_APP,
+        ...dlqUrl('profile'),
+      },
+      activity: { TABLE_NAME: table, ...dlqUrl('activity') },
+      feedback: { TABLE_NAME: table, ...dlqUrl('feedback') },
+      'date-triggers': {
+        TABLE_NAME: table,
+        EVENT_BUS_NAME: refOf(s.bus.eventBus),
+        DATE_TRIGGER_SEND_HOUR: '9',
+      },
+      preferences: {
+        TABLE_NAME: table,
+        LINK_KEY_SECRET_ID: fromStateful(built.stateful.secrets.linkKey, 'Ref'),
+      },
+      export: { TABLE_NAME: table },
+    };
+  };
+
+  it.each(FUNCTION_NAMES)(
+    '%s gets exactly the environment its getters read, plus the Powertools settings',
+    (name) => {
+      const env = fnProps(name).Environment.Variables as Record<string, unknown>;
+      expect(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, normalise(render(v))]))).toEqual({
+        ...environments()[name],
+        POWERTOOLS_SERVICE_NAME: name,
+        POWERTOOLS_METRICS_NAMESPACE: 'ContactTriggers',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+      });
+    },
+  );
+
+  it.each(FUNCTION_NAMES)(
+    '%s does not get the strategy as an environment variable (it is inlined)',
+    (name) => {
+      expect(Object.keys(fnProps(name).Environment.Variables)).not.toContain('CONTACT_STRATEGY_JSON');
+    },
+  );
+
+  /** Exactly what each function may do, where (its code's AWS calls, and its own plumbing). */
+  const permissions = (): Record<FunctionName, Record<string, string[]>> => {
+    const s = built.stateless;
+    const fns = functions();
+    const table = fromStateful(built.stateful.contactTable.table, 'Arn');
+    const gsi1 = `${table}/index/gsi1`;
+    const tableKey = fromStateful(built.stateful.contactTable.encryptionKey, 'Arn');
+    const secretsKey = fromStateful(built.stateful.secrets.encryptionKey, 'Arn');
+    const linkKey = fromStateful(built.stateful.secrets.linkKey, 'Ref');
+    const webhookKey = fromStateful(built.stateful.secrets.webhookKey, 'Ref');
+    const messagingKey = arnOf(s.messagingKey);
+    const sorted = (...values: string[]) => [...values].sort();
+
+    /** Every function: its log group, X-Ray, its asynchronous DLQ (and the messaging key for it). */
+    const plumbing = (name: FunctionName, extraDlqs: string[] = []) => ({
+      'logs:CreateLogStream': [arnOf(fns[name].logGroup)],
+      'logs:PutLogEvents': [arnOf(fns[name].logGroup)],
+      'xray:PutTelemetryRecords': ['*'],
+      'xray:PutTraceSegments': ['*'],
+      'sqs:SendMessage': sorted(arnOf(fns[name].deadLetterQueue), ...extraDlqs),
+    });
+    const keys = (tableUse: 'read' | 'write', ...more: string[]) => ({
+      'kms:Decrypt': sorted(messagingKey, tableKey, ...more),
+      'kms:GenerateDataKey': sorted(messagingKey, ...(tableUse === 'write' ? [tableKey] : [])),
+      ...(tableUse === 'write' && { 'kms:Encrypt': [tableKey] }),
+    });
+    const consuming = (consumer: 'evaluate' | 'profile' | 'activity' | 'feedback') => {
+      const queue = arnOf(s[consumer].buffer.queue);
+      return {
+        'sqs:ChangeMessageVisibility': [queue],
+        'sqs:DeleteMessage': [queue],
+        'sqs:GetQueueAttributes': [queue],
+        'sqs:GetQueueUrl': [queue],
+        'sqs:ReceiveMessage': [queue],
+        ...plumbing(consumer, [arnOf(s[consumer].buffer.deadLetterQueue)]),
+      };
+    };
+    const sending = {
+      'ses:SendEmail': sorted(
+        `arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:configuration-set/${refOf(s.email.configurationSet)}`,
+        'arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/example.com',
+      ),
+      'sns:Publish': sorted('*', FCM_ENDPOINTS, APNS_ENDPOINTS),
+      'sns:CheckIfPhoneNumberIsOptedOut': ['*'],
+      'secretsmanager:GetSecretValue': sorted(linkKey, webhookKey),
+      ...keys('write', secretsKey),
+    };
+    const dynamodb = (resource: string, ...actions: string[]) =>
+      Object.fromEntries(actions.map((a) => [`dynamodb:${a}`, [resource]]));
+
+    return {
+      evaluate: {
+        ...consuming('evaluate'),
+        ...sending,
+        ...dynamodb(table, 'Query', 'GetItem', 'PutItem', 'UpdateItem'),
+        'scheduler:CreateSchedule': [
+          `arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${refOf(s.deferred.scheduleGroup)}/*`,
+        ],
+        'iam:PassRole': [arnOf(s.deferred.schedulerRole)],
+      },
+      deferred: {
+        ...plumbing('deferred'),
+        ...sending,
+        ...dynamodb(table, 'Query', 'GetItem', 'PutItem'),
+      },
+      profile: {
+        ...consuming('profile'),
+        ...keys('write'),
+        ...dynamodb(table, 'Query', 'PutItem', 'UpdateItem', 'BatchWriteItem'),
+        'sns:CreatePlatformEndpoint': sorted(FCM_APP, APNS_APP),
+        'sns:GetEndpointAttributes': sorted(FCM_ENDPOINTS, APNS_ENDPOINTS),
+        'sns:SetEndpointAttributes': sorted(FCM_ENDPOINTS, APNS_ENDPOINTS),
+      },
+      activity: {
+        ...consuming('activity'),
+        ...keys('write'),
+        ...dynamodb(table, 'Query', 'GetItem', 'PutItem', 'UpdateItem'),
+      },
+      feedback: {
+        ...consuming('feedback'),
+        ...keys('write'),
+        ...dynamodb(gsi1, 'Query'),
+        ...dynamodb(table, 'GetItem', 'PutItem', 'UpdateItem'),
+      },
+      'date-triggers': {
+        ...plumbing('date-triggers'),
+        ...keys('read'),
+        ...dynamodb(gsi1, 'Query'),
+        'events:PutEvents': [arnOf(s.bus.eventBus)],
+      },
+      preferences: {
+        ...plumbing('preferences'),
+        ...keys('write', secretsKey),
+        ...dynamodb(table, 'Query', 'PutItem', 'UpdateItem'),
+        'secretsmanager:GetSecretValue': [linkKey],
+      },
+      export: {
+        ...plumbing('export'),
+        ...keys('read'),
+        ...dynamodb(table, 'Query'),
+      },
+    };
+  };
+
+  it.each(FUNCTION_NAMES)('%s may do exactly what its code does, on exactly its resources', (name) => {
+    const expected = Object.fromEntries(
+      Object.entries(permissions()[name]).sort(([a], [b]) => a.localeCompare(b)),
+    );
+    expect(permissionsOfRole(functions()[name])).toEqual(expected);
+  });
+
+  const statementsOf = (name: FunctionName): FlatStatement[] =>
+    statementsOfRole(stateless, logicalId(built.stateless, functions()[name].role)).map((s) => ({
+      ...s,
+      resources: s.resources.map(normalise),
+    }));
+
+  it.each(FUNCTION_NAMES)('%s uses the table and secrets keys only through their services', (name) => {
+    const through: Record<string, string> = {
+      [fromStateful(built.stateful.contactTable.encryptionKey, 'Arn')]:
+        'dynamodb.<AWS::Region>.amazonaws.com',
+      [fromStateful(built.stateful.secrets.encryptionKey, 'Arn')]:
+        'secretsmanager.<AWS::Region>.amazonaws.com',
+    };
+    for (const statement of statementsOf(name)) {
+      for (const [key, service] of Object.entries(through)) {
+        if (!statement.resources.includes(key)) continue;
+        expect(statement.resources).toEqual([key]);
+        const condition = statement.condition as { StringEquals: Record<string, unknown> };
+        expect(Object.keys(condition)).toEqual(['StringEquals']);
+        expect(render(condition.StringEquals['kms:ViaService'])).toBe(service);
+      }
+    }
+  });
+
+  it.each(FUNCTION_NAMES)(
+    '%s has no wildcard action, and Resource * only for X-Ray and (senders) SMS in its own policy',
+    (name) => {
+      const statements = statementsOf(name);
+      expect(statements.flatMap((s) => s.actions).filter((a) => a.includes('*'))).toEqual([]);
+      const starred = statements.filter((s) => s.resources.includes('*'));
+      const sends = name === 'evaluate' || name === 'deferred';
+      expect(starred.map((s) => s.actions).sort()).toEqual(
+        [
+          ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+          ...(sends ? [['sns:CheckIfPhoneNumberIsOptedOut', 'sns:Publish']] : []),
+        ].sort(),
+      );
+      const sms = starred.find((s) => s.actions.includes('sns:Publish'));
+      if (sends) {
+        const owner = name === 'evaluate' ? built.stateless.evaluate : built.stateless.deferred;
+        expect(sms?.policy).toBe(logicalId(built.stateless, owner.node.findChild('SmsPublish')));
+        expect(sms?.resources).toEqual(['*']);
+      }
+    },
+  );
+
+  it.each([
+    ['evaluate', 10, 1, 10],
+    ['profile', 10, 1, 2],
+    ['activity', 10, 5, 5],
+    ['feedback', 10, 5, 5],
+  ] as const)(
+    '%s consumes its own queue in batches of %i (window %i s) with partial batch failures and max concurrency %i',
+    (name, batchSize, window, maxConcurrency) => {
+      const consumer = built.stateless[name];
+      const mappings = Object.values(
+        stateless.findResources('AWS::Lambda::EventSourceMapping', {
+          Properties: { FunctionName: { Ref: logicalId(built.stateless, consumer.fn.function) } },
+        }),
+      );
+      expect(mappings).toHaveLength(1);
+      expect(mappings[0]?.Properties).toEqual({
+        FunctionName: { Ref: logicalId(built.stateless, consumer.fn.function) },
+        EventSourceArn: { 'Fn::GetAtt': [logicalId(built.stateless, consumer.buffer.queue), 'Arn'] },
+        BatchSize: batchSize,
+        MaximumBatchingWindowInSeconds: window,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: maxConcurrency },
+        Tags: expect.any(Array),
+      });
+    },
+  );
+
+  it('has event source mappings for the four queue consumers only', () => {
+    expect(Object.keys(stateless.findResources('AWS::Lambda::EventSourceMapping'))).toHaveLength(4);
   });
 });
 
-describe('stateless stack: evaluate', () => {
-  const fnProps = () =>
-    stateless.toJSON().Resources[logicalId(built.stateless, built.stateless.evaluate.fn.function)].Properties;
+describe('stateless stack: EventBridge Scheduler', () => {
+  const schedulerTrust = (group: IConstruct) => [
+    {
+      Action: 'sts:AssumeRole',
+      Effect: 'Allow',
+      Principal: { Service: 'scheduler.amazonaws.com' },
+      Condition: {
+        StringEquals: {
+          'aws:SourceAccount': { Ref: 'AWS::AccountId' },
+          'aws:SourceArn': { 'Fn::GetAtt': [logicalId(built.stateless, group), 'Arn'] },
+        },
+      },
+    },
+  ];
 
-  it('runs Node.js 22 on arm64 with active tracing, 256 MB and 10 s', () => {
-    expect(fnProps()).toMatchObject({
-      Runtime: 'nodejs22.x',
-      Architectures: ['arm64'],
-      TracingConfig: { Mode: 'Active' },
-      MemorySize: 256,
-      Timeout: 10,
-      Handler: 'index.handler',
+  it('has a schedule group for the deferred sends, named in evaluate’s SCHEDULE_GROUP', () => {
+    const group = built.stateless.deferred.scheduleGroup;
+    expect(resourceOf(group).Type).toBe('AWS::Scheduler::ScheduleGroup');
+  });
+
+  it('gives Scheduler a role, for this account and group only, that may only invoke deferred or dead-letter', () => {
+    const { schedulerRole, scheduleGroup, fn } = built.stateless.deferred;
+    const role = resourceOf(schedulerRole);
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual(schedulerTrust(scheduleGroup));
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    const key = `<${logicalId(built.stateless, built.stateless.messagingKey)}.Arn>`;
+    expect(permissionsOf(statementsOfRole(stateless, logicalId(built.stateless, schedulerRole)))).toEqual({
+      'lambda:InvokeFunction': [arnOf(fn.function)],
+      'sqs:SendMessage': [`<${logicalId(built.stateless, fn.deadLetterQueue)}.Arn>`],
+      'kms:GenerateDataKey': [key],
+      'kms:Decrypt': [key],
     });
   });
 
-  it('logs to its own log group, kept one month', () => {
-    const logGroupId = logicalId(built.stateless, built.stateless.evaluate.fn.logGroup);
-    expect(fnProps().LoggingConfig).toEqual({ LogGroup: { Ref: logGroupId } });
-    expect(stateless.toJSON().Resources[logGroupId].Properties.RetentionInDays).toBe(30);
-  });
-
-  it('dead-letters failed asynchronous invocations to its own queue', () => {
-    expect(render(fnProps().DeadLetterConfig.TargetArn)).toBe(
-      arnOf(built.stateless.evaluate.fn.deadLetterQueue),
-    );
-  });
-
-  it('gets the table, configuration set, sender, strategy and Powertools settings as environment', () => {
-    const env = fnProps().Environment.Variables as Record<string, unknown>;
-    expect(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, render(v)]))).toEqual({
-      TABLE_NAME: statefulOutput(built.stateful.contactTable.table, 'Ref'),
-      CONFIGURATION_SET: `<${logicalId(built.stateless, built.stateless.email.configurationSet)}>`,
-      SENDER_EMAIL: 'marketing@example.com',
-      SMS_SENDER_ID: 'Contact',
-      STRATEGY_FILE: `/var/task/${FIXTURE_STRATEGY_FILE}`,
-      POWERTOOLS_SERVICE_NAME: 'evaluate',
-      POWERTOOLS_METRICS_NAMESPACE: 'ContactTriggers',
-      POWERTOOLS_LOG_LEVEL: 'INFO',
-      NODE_OPTIONS: '--enable-source-maps',
+  it('lets evaluate pass that role to Scheduler only', () => {
+    const statement = statementsOfRole(
+      stateless,
+      logicalId(built.stateless, built.stateless.evaluate.fn.role),
+    ).find((s) => s.actions.includes('iam:PassRole'));
+    expect(statement?.condition).toEqual({
+      StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' },
     });
   });
 
-  it('consumes the buffer in batches of 10 with partial batch failures and a concurrency cap', () => {
-    stateless.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      FunctionName: { Ref: logicalId(built.stateless, built.stateless.evaluate.fn.function) },
-      EventSourceArn: { 'Fn::GetAtt': [logicalId(built.stateless, built.stateless.buffer.queue), 'Arn'] },
-      BatchSize: 10,
-      MaximumBatchingWindowInSeconds: 1,
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-      ScalingConfig: { MaximumConcurrency: 10 },
+  it('runs date-triggers every hour at :05 (UTC), exactly on time, with retries and the routing DLQ', () => {
+    const { routing } = built.stateless;
+    const [schedule, ...more] = Object.values(stateless.findResources('AWS::Scheduler::Schedule'));
+    expect(more).toEqual([]);
+    expect(DATE_TRIGGER_SCHEDULE).toBe('cron(5 * * * ? *)');
+    const props = schedule?.Properties;
+    expect(props).toMatchObject({
+      ScheduleExpression: 'cron(5 * * * ? *)',
+      ScheduleExpressionTimezone: 'UTC',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      State: 'ENABLED',
+    });
+    const group = routing.dateTriggerScheduleGroup;
+    if (!group) throw new Error('expected the date-trigger schedule group');
+    expect(render(props.GroupName)).toBe(refOf(group));
+    expect(render(props.Target.Arn)).toBe(arnOf(functions()['date-triggers'].function));
+    expect(render(props.Target.DeadLetterConfig.Arn)).toBe(arnOf(routing.deadLetterQueue));
+    expect(render(props.Target.RoleArn)).toBe(arnOf(routing.node.findChild('DateTriggerScheduleRole')));
+  });
+
+  it('has exactly the two schedule groups (deferred sends, date triggers)', () => {
+    expect(Object.keys(stateless.findResources('AWS::Scheduler::ScheduleGroup'))).toHaveLength(2);
+  });
+
+  describe('without date-triggered campaigns', () => {
+    let plain: ContactApp;
+    let template: Template;
+
+    beforeAll(() => {
+      plain = buildApp([CAMPAIGNS[0] as CampaignRoute]);
+      template = Template.fromStack(plain.stateless);
+    });
+
+    it('has no date-triggers function, no recurring schedule and only the deferred-send group', () => {
+      expect(plain.stateless.dateTriggers).toBeUndefined();
+      expect(template.findResources('AWS::Scheduler::Schedule')).toEqual({});
+      expect(Object.keys(template.findResources('AWS::Scheduler::ScheduleGroup'))).toEqual([
+        logicalId(plain.stateless, plain.stateless.deferred.scheduleGroup),
+      ]);
+      const names = Object.values(template.findResources('AWS::Lambda::Function')).map(
+        (f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME,
+      );
+      expect(names).not.toContain('date-triggers');
+      expect(names).toHaveLength(7);
+    });
+
+    it('gives the profile function no push permissions and no push variables without push applications', () => {
+      const permissions = permissionsOf(
+        statementsOfRole(template, logicalId(plain.stateless, plain.stateless.profile.fn.role)),
+      );
+      expect(Object.keys(permissions).filter((a) => a.startsWith('sns:'))).toEqual([]);
+      const env =
+        template.toJSON().Resources[logicalId(plain.stateless, plain.stateless.profile.fn.function)]
+          .Properties.Environment.Variables;
+      expect(Object.keys(env).filter((k) => k.startsWith('PUSH_APP_'))).toEqual([]);
+    });
+  });
+});
+
+describe('stateless stack: the preference pages', () => {
+  it('are a public, buffered function URL on the preferences function', () => {
+    const url = resourceOf(built.stateless.preferences.url);
+    expect(url).toEqual({
+      Type: 'AWS::Lambda::Url',
+      Properties: {
+        AuthType: 'NONE',
+        InvokeMode: 'BUFFERED',
+        TargetFunctionArn: {
+          'Fn::GetAtt': [logicalId(built.stateless, built.stateless.preferences.fn.function), 'Arn'],
+        },
+      },
     });
   });
 
-  it('may do exactly what it needs, on exactly its resources', () => {
-    const fn = built.stateless.evaluate.fn;
-    const roleId = logicalId(built.stateless, fn.role);
-    const table = statefulOutput(built.stateful.contactTable.table, 'Arn');
-    const tableKey = statefulOutput(built.stateful.contactTable.encryptionKey, 'Arn');
-    const messagingKey = arnOf(built.stateless.messagingKey);
-    const buffer = arnOf(built.stateless.buffer.queue);
-    const configurationSetArn = `arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:configuration-set/<${logicalId(built.stateless, built.stateless.email.configurationSet)}>`;
-    const identityArn = 'arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/example.com';
-
-    expect(permissionsOf(statementsOfRole(stateless, roleId))).toEqual({
-      'dynamodb:ConditionCheckItem': [table],
-      'dynamodb:PutItem': [table],
-      'dynamodb:Query': [table],
-      'dynamodb:UpdateItem': [table],
-      'kms:Decrypt': expect.arrayContaining([messagingKey, tableKey]),
-      'kms:Encrypt': [tableKey],
-      'kms:GenerateDataKey': expect.arrayContaining([messagingKey, tableKey]),
-      'logs:CreateLogStream': [arnOf(fn.logGroup)],
-      'logs:PutLogEvents': [arnOf(fn.logGroup)],
-      'ses:SendEmail': [configurationSetArn, identityArn].sort(),
-      'sns:Publish': [
-        '*',
-        'arn:aws:sns:eu-west-1:123456789012:endpoint/APNS/shop/*',
-        'arn:aws:sns:eu-west-1:123456789012:endpoint/GCM/shop/*',
-      ],
-      'sqs:ChangeMessageVisibility': [buffer],
-      'sqs:DeleteMessage': [buffer],
-      'sqs:GetQueueAttributes': [buffer],
-      'sqs:GetQueueUrl': [buffer],
-      'sqs:ReceiveMessage': [buffer],
-      'sqs:SendMessage': [arnOf(fn.deadLetterQueue)],
-      'xray:PutTelemetryRecords': ['*'],
-      'xray:PutTraceSegments': ['*'],
-    });
-    const permissions = permissionsOf(statementsOfRole(stateless, roleId));
-    expect(permissions['kms:Decrypt']).toHaveLength(2);
-    expect(permissions['kms:GenerateDataKey']).toHaveLength(2);
-  });
-
-  it('uses the table key only through DynamoDB', () => {
-    const roleId = logicalId(built.stateless, built.stateless.evaluate.fn.role);
-    const tableKey = statefulOutput(built.stateful.contactTable.encryptionKey, 'Arn');
-    const keyStatements = statementsOfRole(stateless, roleId).filter((s) =>
-      s.resources.some((r) => tableKey.asymmetricMatch(r)),
-    );
-    expect(keyStatements).toHaveLength(1);
-    const condition = keyStatements[0]?.condition as { StringEquals: Record<string, unknown> };
-    expect(Object.keys(condition)).toEqual(['StringEquals']);
-    expect(render(condition.StringEquals['kms:ViaService'])).toBe('dynamodb.<AWS::Region>.amazonaws.com');
-  });
-
-  it('has no wildcard actions, and Resource * only for X-Ray and SMS publishing (in its own policy)', () => {
-    const roleId = logicalId(built.stateless, built.stateless.evaluate.fn.role);
-    const statements = statementsOfRole(stateless, roleId);
-    expect(statements.flatMap((s) => s.actions).filter((a) => a.includes('*'))).toEqual([]);
-    const starred = statements.filter((s) => s.resources.includes('*'));
-    expect(starred.map((s) => s.actions)).toEqual(
-      expect.arrayContaining([['sns:Publish'], ['xray:PutTelemetryRecords', 'xray:PutTraceSegments']]),
-    );
-    expect(starred).toHaveLength(2);
-    const sms = starred.find((s) => s.actions.includes('sns:Publish'));
-    expect(sms?.policy).toBe(
-      logicalId(built.stateless, built.stateless.evaluate.node.findChild('SmsPublish')),
-    );
+  it('let anyone invoke the function through the URL only', () => {
+    const permissions = Object.values(stateless.findResources('AWS::Lambda::Permission'));
+    expect(permissions.map((p) => p.Properties).sort((a, b) => a.Action.localeCompare(b.Action))).toEqual([
+      {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: {
+          'Fn::GetAtt': [logicalId(built.stateless, built.stateless.preferences.fn.function), 'Arn'],
+        },
+        InvokedViaFunctionUrl: true,
+        Principal: '*',
+      },
+      {
+        Action: 'lambda:InvokeFunctionUrl',
+        FunctionName: {
+          'Fn::GetAtt': [logicalId(built.stateless, built.stateless.preferences.fn.function), 'Arn'],
+        },
+        FunctionUrlAuthType: 'NONE',
+        Principal: '*',
+      },
+    ]);
   });
 });
 
@@ -429,8 +970,9 @@ describe('stateless stack: email sending', () => {
 });
 
 describe('cdk-nag', () => {
+  const packs = () => [new AwsSolutionsChecks(), new ServerlessChecks(), new PlatformChecks()];
   const violations = () =>
-    [new AwsSolutionsChecks(), new ServerlessChecks()].flatMap((pack) =>
+    packs().flatMap((pack) =>
       pack
         .validateScope(built.app)
         .violations.map(
@@ -439,22 +981,28 @@ describe('cdk-nag', () => {
         ),
     );
 
-  it('finds no unacknowledged error or warning in either stack (AwsSolutions, Serverless)', () => {
+  it('finds no unacknowledged error or warning in either stack (AwsSolutions, Serverless, platform)', () => {
     expect(violations()).toEqual([]);
   });
 
   it('does report what it should (so the empty list above means something)', () => {
     const stack = new Stack(new App(), 'Careless');
     new sqs.Queue(stack, 'PlainQueue', { encryption: sqs.QueueEncryption.UNENCRYPTED });
-    const rules = [new AwsSolutionsChecks(), new ServerlessChecks()].flatMap((pack) =>
-      pack.validateScope(stack).violations.map((v) => v.ruleName),
-    );
+    const fn = new lambda.Function(stack, 'Public', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => {};'),
+    });
+    fn.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+    const rules = packs().flatMap((pack) => pack.validateScope(stack).violations.map((v) => v.ruleName));
     expect(rules).toEqual(
       expect.arrayContaining([
         'AwsSolutions-SQS2',
         'AwsSolutions-SQS3',
         'AwsSolutions-SQS4',
         'Serverless-SQSRedrivePolicy',
+        'ContactTriggers-LambdaUrlAuth',
+        'ContactTriggers-LambdaPublicPermission',
       ]),
     );
   });
@@ -473,28 +1021,58 @@ describe('cdk-nag', () => {
         if (entry.type !== 'aws:cdk:acknowledged-rules') continue;
         for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) {
           expect(reason.length, `${id} at ${node.node.path}`).toBeGreaterThan(40);
-          // The event source mapping's id embeds the queue's unique id; keep the test readable.
-          const path = node.node.path.replace(/SqsEventSource:[^/]+/, 'SqsEventSource:<queue>');
-          acknowledged.push(`${path} ${id.replace(/^annotation::/i, '')}`);
+          // The event source mapping's id embeds the queue's unique id, a permission's the
+          // function's; keep the list readable.
+          const path = node.node.path
+            .replace(/SqsEventSource:[^/]+/, 'SqsEventSource:<queue>')
+            .replace(/\/(invoke-function(?:-url)?)[^/]*$/, '/$1');
+          acknowledged.push(`${path} ${normalise(id.replace(/^annotation::/i, ''))}`);
         }
       }
       node.node.children.forEach(visit);
     };
     visit(built.app);
     const s = built.stateless.stackName;
+    const f = built.stateful.stackName;
+    const fnAcks = (path: string) => [
+      `${s}/${path}/AsyncDlq/Resource Serverless-SQSRedrivePolicy`,
+      `${s}/${path}/Function/Resource AwsSolutions-L1`,
+      `${s}/${path}/Function/Resource Serverless-LambdaLatestVersion`,
+      `${s}/${path}/Role/DefaultPolicy/Resource AwsSolutions-IAM5[Resource::*]`,
+    ];
+    const consumerAcks = (id: string) => [
+      ...fnAcks(`${id}/Function`),
+      `${s}/${id}/Buffer/Dlq/Resource Serverless-SQSRedrivePolicy`,
+      `${s}/${id}/Function/Function/SqsEventSource:<queue>/Resource Serverless-LambdaEventSourceMappingDestination`,
+    ];
+    const endpoints = (path: string) =>
+      [FCM_ENDPOINTS, APNS_ENDPOINTS].map(
+        (arn) => `${s}/${path}/Role/DefaultPolicy/Resource AwsSolutions-IAM5[Resource::${arn}]`,
+      );
+    const schedules = `arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${refOf(built.stateless.deferred.scheduleGroup)}/*`;
     expect(acknowledged.sort()).toEqual(
       [
+        `${f}/SigningSecrets/LinkKey/Resource AwsSolutions-SMG4`,
+        `${f}/SigningSecrets/WebhookKey/Resource AwsSolutions-SMG4`,
         `${s}/CampaignRouting/Dlq/Resource AwsSolutions-SQS3`,
         `${s}/CampaignRouting/Dlq/Resource Serverless-SQSRedrivePolicy`,
-        `${s}/TriggerBuffer/Dlq/Resource Serverless-SQSRedrivePolicy`,
-        `${s}/Evaluate/Function/AsyncDlq/Resource Serverless-SQSRedrivePolicy`,
-        `${s}/Evaluate/Function/Function/Resource AwsSolutions-L1`,
-        `${s}/Evaluate/Function/Function/Resource Serverless-LambdaLatestVersion`,
-        `${s}/Evaluate/Function/Function/SqsEventSource:<queue>/Resource Serverless-LambdaEventSourceMappingDestination`,
-        `${s}/Evaluate/Function/Role/DefaultPolicy/Resource AwsSolutions-IAM5[Resource::*]`,
-        `${s}/Evaluate/Function/Role/DefaultPolicy/Resource AwsSolutions-IAM5[Resource::arn:aws:sns:eu-west-1:123456789012:endpoint/GCM/shop/*]`,
-        `${s}/Evaluate/Function/Role/DefaultPolicy/Resource AwsSolutions-IAM5[Resource::arn:aws:sns:eu-west-1:123456789012:endpoint/APNS/shop/*]`,
+        ...consumerAcks('Evaluate'),
+        ...endpoints('Evaluate/Function'),
         `${s}/Evaluate/SmsPublish/Resource AwsSolutions-IAM5[Resource::*]`,
+        `${s}/Evaluate/Function/Role/DefaultPolicy/Resource AwsSolutions-IAM5[Resource::${schedules}]`,
+        ...fnAcks('Deferred/Function'),
+        ...endpoints('Deferred/Function'),
+        `${s}/Deferred/SmsPublish/Resource AwsSolutions-IAM5[Resource::*]`,
+        ...consumerAcks('Profile'),
+        ...endpoints('Profile/Function'),
+        ...consumerAcks('Activity'),
+        ...consumerAcks('Feedback'),
+        ...fnAcks('DateTriggers/Function'),
+        ...fnAcks('Preferences/Function'),
+        `${s}/Preferences/Function/Function/FunctionUrl/Resource ContactTriggers-LambdaUrlAuth`,
+        `${s}/Preferences/Function/Function/invoke-function ContactTriggers-LambdaPublicPermission`,
+        `${s}/Preferences/Function/Function/invoke-function-url ContactTriggers-LambdaPublicPermission`,
+        ...fnAcks('Export'),
       ].sort(),
     );
   });

@@ -4,8 +4,10 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledge } from './nag.ts';
 
-/** Properties of {@link TriggerBuffer}. */
-export interface TriggerBufferProps {
+/** Properties of {@link EventQueue}. */
+export interface EventQueueProps {
+  /** What the queue buffers, for the DLQ's acknowledgement ("the trigger buffer"). */
+  readonly purpose: string;
   /** Encrypts both queues. */
   readonly encryptionKey: kms.IKey;
   /** Timeout of the consuming function; the visibility timeout is derived from it. */
@@ -17,20 +19,21 @@ export interface TriggerBufferProps {
 }
 
 /**
- * The SQS queue between the event bus and `evaluate`: it absorbs bursts so that the consumer's
- * maximum concurrency (not the producers) sets the send rate toward SES and SNS. A message that fails
- * `maxReceiveCount` times moves to the DLQ (kept 14 days) with its `{ campaignId, event }` body intact,
- * so it can be redriven to this queue once the cause is fixed.
+ * An SQS queue between EventBridge and a consuming function, with its dead-letter queue: it absorbs
+ * bursts so that the consumer's maximum concurrency (not the producers) sets the pace toward SES, SNS
+ * and DynamoDB. A message that fails `maxReceiveCount` times moves to the DLQ (kept 14 days) with its
+ * body intact, so it can be redriven to this queue once the cause is fixed; the consumer also moves
+ * input that can never succeed there at once, with the reason (`DEAD_LETTER_QUEUE_URL`).
  *
- * The visibility timeout is six times the consumer's timeout plus its batching window (the AWS
- * guidance for Lambda event sources), so a message is not handed out again while a slow batch with
- * retries is still working on it.
+ * Both queues are KMS-encrypted and refuse requests without TLS. The visibility timeout is six times
+ * the consumer's timeout plus its batching window (the AWS guidance for Lambda event sources), so a
+ * message is not handed out again while a slow batch with retries is still working on it.
  */
-export class TriggerBuffer extends Construct {
+export class EventQueue extends Construct {
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
 
-  constructor(scope: Construct, id: string, props: TriggerBufferProps) {
+  constructor(scope: Construct, id: string, props: EventQueueProps) {
     super(scope, id);
 
     this.deadLetterQueue = new sqs.Queue(this, 'Dlq', {
@@ -55,8 +58,7 @@ export class TriggerBuffer extends Construct {
 
     acknowledge(this.deadLetterQueue, {
       id: 'Serverless-SQSRedrivePolicy',
-      reason:
-        'This queue is itself the dead-letter queue of the trigger buffer; messages are redriven from it by hand.',
+      reason: `This queue is itself the dead-letter queue of ${props.purpose}; messages are redriven from it by hand.`,
     });
   }
 }
