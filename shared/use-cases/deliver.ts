@@ -139,7 +139,8 @@ export async function deliver(
     try {
       const message = render(deps, decision, channel, state, event);
       const { messageId } = await sendOne(deps, decision, message, state);
-      const { sendAt, fallbackChannels, ...rest } = decision;
+      // A deferred decision keeps its sendAt once sent: the record shows it went out as scheduled.
+      const { fallbackChannels, status, reason, ...rest } = decision as ContactRecord;
       const record: ContactRecord = { ...rest, outcome: 'sent', channel, messageId, facts };
       await deps.store.putContact(record);
       return record;
@@ -169,7 +170,7 @@ export async function deliver(
       throw error;
     }
   }
-  const { sendAt, fallbackChannels, channel, ...rest } = decision;
+  const { sendAt, fallbackChannels, channel, status, ...rest } = decision as ContactRecord;
   const record: ContactRecord = { ...rest, outcome: 'suppressed', reason: 'no_channel', facts };
   await deps.store.putContact(record);
   return record;

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localPlatformApplicationArn } from '#local/servers/sns.ts';
+import { type RunningWebhookReceiver, startWebhookReceiver } from '#local/webhook-receiver.ts';
 import { verifyWebhook } from '#shared/domain/webhook-signature.ts';
 import { InvalidInputError } from '#shared/errors.ts';
 import { applyConsentEvent } from '#shared/use-cases/customer-data.ts';
 import { evaluateTrigger } from '#shared/use-cases/evaluate-trigger.ts';
 import { sendDeferred } from '#shared/use-cases/send-deferred.ts';
-import { localPlatformApplicationArn } from '#local/servers/sns.ts';
-import { type RunningWebhookReceiver, startWebhookReceiver } from '#local/webhook-receiver.ts';
 import {
   busEvent,
   createPipeline,
@@ -31,14 +31,23 @@ afterAll(async () => {
 
 const newCustomer = () => `c-${randomUUID().slice(0, 12)}`;
 const emailOf = (id: string) => `${id}@example.nl`;
-const emailsTo = async (address: string) => (await sesStore()).emails.filter((e) => e.destination.to.includes(address));
+const emailsTo = async (address: string) =>
+  (await sesStore()).emails.filter((e) => e.destination.to.includes(address));
 
 describe('delivery pipeline against DynamoDB Local, the SES emulator, local SNS and a webhook receiver', () => {
   it('sends an email with one-click unsubscribe headers and records the decision', async () => {
     const id = newCustomer();
     await onboard(p, id, { email: emailOf(id), attributes: { firstName: 'Anna' } });
-    const record = await evaluateTrigger(p.deps, { campaignId: 'welcome', event: busEvent('test.welcome', id) });
-    expect(record).toMatchObject({ outcome: 'sent', channel: 'email', campaignId: 'welcome', customerId: id });
+    const record = await evaluateTrigger(p.deps, {
+      campaignId: 'welcome',
+      event: busEvent('test.welcome', id),
+    });
+    expect(record).toMatchObject({
+      outcome: 'sent',
+      channel: 'email',
+      campaignId: 'welcome',
+      customerId: id,
+    });
     const [mail, ...more] = await emailsTo(emailOf(id));
     expect(more).toHaveLength(0);
     expect(mail?.subject).toBe('welcome: hallo Anna');
@@ -52,7 +61,10 @@ describe('delivery pipeline against DynamoDB Local, the SES emulator, local SNS 
     const id = newCustomer();
     await onboard(p, id, { phone: '06 1234 5678', attributes: { country: 'NL' } });
     const sms = await evaluateTrigger(p.deps, { campaignId: 'sms-offer', event: busEvent('test.sms', id) });
-    const service = await evaluateTrigger(p.deps, { campaignId: 'service', event: busEvent('test.service', id) });
+    const service = await evaluateTrigger(p.deps, {
+      campaignId: 'service',
+      event: busEvent('test.service', id),
+    });
     const published = (await snsStore()).messages;
     const type = (messageId?: string) =>
       published.find((m) => m.messageId === messageId)?.messageAttributes['AWS.SNS.SMS.SMSType']?.value;
@@ -66,10 +78,16 @@ describe('delivery pipeline against DynamoDB Local, the SES emulator, local SNS 
     // Register through SNS so the endpoint exists, then tell the platform about it.
     const { SnsPushRegistry } = await import('#shared/adapters/sns-push.ts');
     const { snsClient } = await import('#shared/adapters/aws-clients.ts');
-    const { endpointArn } = await new SnsPushRegistry(snsClient()).register(localPlatformApplicationArn('GCM', 'shop'), `token-${id}`);
+    const { endpointArn } = await new SnsPushRegistry(snsClient()).register(
+      localPlatformApplicationArn('GCM', 'shop'),
+      `token-${id}`,
+    );
     expect(endpointArn).not.toBe(arn);
     await onboard(p, id, { pushEndpoints: [{ arn: endpointArn, platform: 'fcm' }] });
-    const record = await evaluateTrigger(p.deps, { campaignId: 'push-offer', event: busEvent('test.push', id) });
+    const record = await evaluateTrigger(p.deps, {
+      campaignId: 'push-offer',
+      event: busEvent('test.push', id),
+    });
     expect(record).toMatchObject({ outcome: 'sent', channel: 'push' });
     const push = (await snsStore()).messages.find((m) => m.messageId === record.messageId);
     expect(push?.targetArn).toBe(endpointArn);
@@ -78,10 +96,17 @@ describe('delivery pipeline against DynamoDB Local, the SES emulator, local SNS 
   it('posts a signed webhook to the print shop', async () => {
     const id = newCustomer();
     await onboard(p, id, { attributes: { firstName: 'Bram' } });
-    const record = await evaluateTrigger(p.deps, { campaignId: 'postcard', event: busEvent('test.postcard', id) });
+    const record = await evaluateTrigger(p.deps, {
+      campaignId: 'postcard',
+      event: busEvent('test.postcard', id),
+    });
     expect(record).toMatchObject({ outcome: 'sent', channel: 'webhook' });
     const delivery = receiver.store.deliveries.find((d) => d.idempotencyKey === record.idempotencyKey);
-    expect(delivery?.body).toMatchObject({ campaignId: 'postcard', customerId: id, payload: { greeting: 'Beste Bram' } });
+    expect(delivery?.body).toMatchObject({
+      campaignId: 'postcard',
+      customerId: id,
+      payload: { greeting: 'Beste Bram' },
+    });
     expect(verifyWebhook).toBeTypeOf('function');
   });
 
@@ -93,7 +118,8 @@ describe('delivery pipeline against DynamoDB Local, the SES emulator, local SNS 
       Array.from({ length: 5 }, () => evaluateTrigger(p.deps, { campaignId: 'welcome', event })),
     );
     // A duplicate that finds the first delivery still in flight is retried later (as SQS would).
-    for (const r of results) if (r.status === 'rejected') await evaluateTrigger(p.deps, { campaignId: 'welcome', event });
+    for (const r of results)
+      if (r.status === 'rejected') await evaluateTrigger(p.deps, { campaignId: 'welcome', event });
     expect(await emailsTo(emailOf(id))).toHaveLength(1);
     const record = await p.store.getContact(id, 'welcome', `${event.id}#welcome`);
     expect(record).toMatchObject({ outcome: 'sent', duplicates: 4 });
@@ -103,7 +129,9 @@ describe('delivery pipeline against DynamoDB Local, the SES emulator, local SNS 
     const id = newCustomer();
     await onboard(p, id, { email: emailOf(id) });
     const outcomes = await Promise.all(
-      Array.from({ length: 50 }, () => evaluateTrigger(p.deps, { campaignId: 'capped', event: busEvent('test.capped', id) })),
+      Array.from({ length: 50 }, () =>
+        evaluateTrigger(p.deps, { campaignId: 'capped', event: busEvent('test.capped', id) }),
+      ),
     );
     const count = (pred: (r: (typeof outcomes)[number]) => boolean) => outcomes.filter(pred).length;
     expect(count((r) => r.outcome === 'sent')).toBe(3);
@@ -114,15 +142,27 @@ describe('delivery pipeline against DynamoDB Local, the SES emulator, local SNS 
   it('a consent withdrawal makes the next trigger no_consent and stops a deferred send decided before it', async () => {
     const id = newCustomer();
     await onboard(p, id, { email: emailOf(id) });
-    const deferred = await evaluateTrigger(p.deps, { campaignId: 'cart', event: busEvent('test.cart', id, { cartId: 'k1' }) });
+    const deferred = await evaluateTrigger(p.deps, {
+      campaignId: 'cart',
+      event: busEvent('test.cart', id, { cartId: 'k1' }),
+    });
     expect(deferred).toMatchObject({ outcome: 'deferred', reason: 'delay' });
 
     await applyConsentEvent(p.data, {
       ...busEvent('contact.consent', id),
       'detail-type': 'ConsentWithdrawn',
-      detail: { customerId: id, purpose: 'marketing', channel: 'all', source: 'preference-page', occurredAt: new Date(p.clock.now()).toISOString() },
+      detail: {
+        customerId: id,
+        purpose: 'marketing',
+        channel: 'all',
+        source: 'preference-page',
+        occurredAt: new Date(p.clock.now()).toISOString(),
+      },
     });
-    const next = await evaluateTrigger(p.deps, { campaignId: 'welcome', event: busEvent('test.welcome', id) });
+    const next = await evaluateTrigger(p.deps, {
+      campaignId: 'welcome',
+      event: busEvent('test.welcome', id),
+    });
     expect(next).toMatchObject({ outcome: 'suppressed', reason: 'no_consent' });
 
     p.clock.ms += 2 * 3_600_000;
@@ -137,7 +177,10 @@ describe('delivery pipeline against DynamoDB Local, the SES emulator, local SNS 
   it('sends a deferred message when it falls due, once', async () => {
     const id = newCustomer();
     await onboard(p, id, { email: emailOf(id) });
-    const deferred = await evaluateTrigger(p.deps, { campaignId: 'cart', event: busEvent('test.cart', id, { cartId: 'k2' }) });
+    const deferred = await evaluateTrigger(p.deps, {
+      campaignId: 'cart',
+      event: busEvent('test.cart', id, { cartId: 'k2' }),
+    });
     p.clock.ms += 3_600_000;
     await p.scheduler.runDue(p.clock.now(), (send) => sendDeferred(p.deps, send));
     const again = await sendDeferred(p.deps, {
@@ -180,5 +223,74 @@ describe('delivery pipeline against DynamoDB Local, the SES emulator, local SNS 
     console.log(`units per send: ${p.meter.readUnits} RRU, ${p.meter.writeUnits} WRU`);
     expect(p.meter.readUnits).toBeLessThanOrEqual(1);
     expect(p.meter.writeUnits).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('provider failures (faults the local SES emulator cannot produce are injected at the port)', () => {
+  it('a throttled send keeps its cap reservation, is recorded as sending, and the retry sends once', async () => {
+    const { TransientError } = await import('#shared/errors.ts');
+    const id = newCustomer();
+    await onboard(p, id, { email: emailOf(id) });
+    let calls = 0;
+    const flaky = {
+      ...p.deps,
+      channels: {
+        ...p.deps.channels,
+        email: {
+          sendEmail: async (m: Parameters<typeof p.deps.channels.email.sendEmail>[0]) => {
+            calls++;
+            if (calls === 1) throw new TransientError('TooManyRequestsException (injected)');
+            return p.deps.channels.email.sendEmail(m);
+          },
+        },
+      },
+    };
+    const event = busEvent('test.welcome', id);
+    await expect(evaluateTrigger(flaky, { campaignId: 'welcome', event })).rejects.toBeInstanceOf(
+      TransientError,
+    );
+    const pending = await p.store.getContact(id, 'welcome', `${event.id}#welcome`);
+    expect(pending).toMatchObject({ status: 'sending', channel: 'email' });
+    expect((await p.store.load(id, true)).sends).toHaveLength(1);
+
+    const retried = await evaluateTrigger(flaky, { campaignId: 'welcome', event });
+    expect(retried).toMatchObject({ outcome: 'sent', channel: 'email' });
+    expect(retried.status).toBeUndefined();
+    expect((await p.store.load(id, true)).sends).toHaveLength(1);
+    expect(await emailsTo(emailOf(id))).toHaveLength(1);
+  });
+
+  it('a permanent refusal falls back to the next eligible channel and says why', async () => {
+    const { PermanentSendError } = await import('#shared/domain/ports.ts');
+    const { SnsPushRegistry } = await import('#shared/adapters/sns-push.ts');
+    const { snsClient } = await import('#shared/adapters/aws-clients.ts');
+    const id = newCustomer();
+    const { endpointArn } = await new SnsPushRegistry(snsClient()).register(
+      localPlatformApplicationArn('GCM', 'shop'),
+      `token-${id}`,
+    );
+    await onboard(p, id, { email: emailOf(id), pushEndpoints: [{ arn: endpointArn, platform: 'fcm' }] });
+    const refusing = {
+      ...p.deps,
+      channels: {
+        ...p.deps.channels,
+        email: {
+          sendEmail: async () => {
+            throw new PermanentSendError('MessageRejected (injected)', 'MessageRejected');
+          },
+        },
+      },
+    };
+    const record = await evaluateTrigger(refusing, {
+      campaignId: 'welcome',
+      event: busEvent('test.welcome', id),
+    });
+    expect(record).toMatchObject({ outcome: 'sent', channel: 'push' });
+    expect(record.facts).toContainEqual({
+      kind: 'channel',
+      channel: 'email',
+      usable: false,
+      why: 'provider refused: MessageRejected',
+    });
   });
 });
