@@ -1,0 +1,191 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { relative } from 'node:path';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
+import type { CustomerDataStore } from '#shared/domain/store.ts';
+import type { Strategy } from '#shared/strategy/schema.ts';
+import type { RuntimeStats, RuntimeUrls } from '../runtime.ts';
+import { BodyTooLargeError, close, listen, readBody, send, sendJson } from '../servers/http.ts';
+import {
+  customerDecisions,
+  knownCustomer,
+  metricsOf,
+  scanDecisions,
+  selectDecisions,
+  strategyViewOf,
+} from './data.ts';
+import { functionUrlEvent, writeFunctionUrlResult } from './function-url.ts';
+import { renderDashboardPage } from './page.ts';
+
+/**
+ * The local dashboard (port 4000): one server-rendered page and a small JSON API over the contact
+ * table, plus the `preferences` function URL mounted under `/p/` (the unsubscribe and preference links
+ * in every local message point here).
+ *
+ * - `GET /api/decisions?customerId=&campaignId=&limit=`: `{ decisions }`, newest first (default 50)
+ * - `GET /api/metrics`: per campaign and in total, decisions by outcome and reason, messages by channel
+ * - `GET /api/customers/:id`: everything stored about the customer (`exportCustomer`), 404 if nothing
+ * - `GET /api/strategy`: the Mermaid diagram and the campaigns
+ * - `GET /api/stats`: the runtime's queues, dead letters and schedules
+ */
+
+export type FunctionUrlHandler = (
+  event: LambdaFunctionURLEvent,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export interface DashboardOptions {
+  readonly doc: DynamoDBDocumentClient;
+  readonly store: Pick<CustomerDataStore, 'exportCustomer'>;
+  readonly table: string;
+  readonly strategy: Strategy;
+  readonly strategyFile: string;
+  /** Simulated time. */
+  now(): number;
+  stats(): RuntimeStats;
+  urls(): RuntimeUrls | undefined;
+  /** The `preferences` handler, once the handler modules are loaded. */
+  preferences(): FunctionUrlHandler | undefined;
+}
+
+export interface DashboardServer {
+  readonly endpoint: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/** The page may load nothing from anywhere; forms post only here. */
+const PAGE_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+
+const MAX_FORM_BYTES = 64 * 1024;
+
+const param = (url: URL, name: string): string | undefined => {
+  const value = url.searchParams.get(name)?.trim();
+  return value ? value : undefined;
+};
+
+export async function startDashboard(
+  port: number,
+  options: DashboardOptions,
+  host = '127.0.0.1',
+): Promise<DashboardServer> {
+  const strategyView = strategyViewOf(
+    options.strategy,
+    relative(process.cwd(), options.strategyFile) || options.strategyFile,
+  );
+
+  const customer = async (id: string) => {
+    const data = await options.store.exportCustomer(id);
+    return knownCustomer(data) ? data : undefined;
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+
+    if (path === '/p' || path.startsWith('/p/')) {
+      const preferences = options.preferences();
+      if (!preferences) return send(res, 503, 'text/plain; charset=utf-8', 'Starting, try again in a moment');
+      let body: Buffer;
+      try {
+        body = await readBody(req, MAX_FORM_BYTES);
+      } catch (error) {
+        if (error instanceof BodyTooLargeError)
+          return send(res, 413, 'text/plain; charset=utf-8', 'Too large');
+        throw error;
+      }
+      const result = await preferences(functionUrlEvent(req, path.slice(2), body));
+      return writeFunctionUrlResult(res, result);
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return sendJson(res, 405, { message: 'method not allowed' }, 'application/json', { allow: 'GET' });
+
+    switch (true) {
+      case path === '/api/decisions': {
+        const customerId = param(url, 'customerId');
+        const limit = Number(param(url, 'limit') ?? 50);
+        if (!Number.isInteger(limit) || limit < 1)
+          return sendJson(res, 400, { message: 'limit must be a positive integer' });
+        const records = customerId
+          ? await customerDecisions(options.doc, options.table, customerId)
+          : await scanDecisions(options.doc, options.table);
+        const campaignId = param(url, 'campaignId');
+        return sendJson(res, 200, {
+          decisions: selectDecisions(records, {
+            ...(customerId && { customerId }),
+            ...(campaignId && { campaignId }),
+            limit,
+          }),
+        });
+      }
+      case path === '/api/metrics':
+        return sendJson(
+          res,
+          200,
+          metricsOf(await scanDecisions(options.doc, options.table), options.strategy, options.now()),
+        );
+      case path.startsWith('/api/customers/'): {
+        const id = decodeURIComponent(path.slice('/api/customers/'.length));
+        const data = id ? await customer(id) : undefined;
+        return data
+          ? sendJson(res, 200, data)
+          : sendJson(res, 404, { message: 'no data about this customer' });
+      }
+      case path === '/api/strategy':
+        return sendJson(res, 200, strategyView);
+      case path === '/api/stats':
+        return sendJson(res, 200, options.stats());
+      case path === '/' || path === '/index.html': {
+        const records = await scanDecisions(options.doc, options.table);
+        const filter = {
+          ...(param(url, 'customerId') && { customerId: param(url, 'customerId') }),
+          ...(param(url, 'campaignId') && { campaignId: param(url, 'campaignId') }),
+        };
+        const query = param(url, 'customer');
+        const urls = options.urls();
+        const html = renderDashboardPage({
+          mode: 'live',
+          now: new Date(options.now()).toISOString(),
+          metrics: metricsOf(records, options.strategy, options.now()),
+          decisions: selectDecisions(records, { ...filter, limit: 50 }),
+          filter,
+          strategy: strategyView,
+          stats: options.stats(),
+          links: { sesInbox: urls?.sesInbox ?? '#', snsStore: urls?.snsStore ?? '#' },
+          ...(query !== undefined && {
+            customer: { query, ...(await customer(query).then((data) => data && { data })) },
+          }),
+        });
+        return send(res, 200, 'text/html; charset=utf-8', html, PAGE_HEADERS);
+      }
+      case path.startsWith('/api/'):
+        return sendJson(res, 404, { message: `no API ${path}` });
+      default:
+        return send(
+          res,
+          404,
+          'text/html; charset=utf-8',
+          '<!doctype html><title>Not found</title><p>Not found. <a href="/">Dashboard</a></p>',
+          PAGE_HEADERS,
+        );
+    }
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      // Names only: an error message could quote data; the page never shows a stack.
+      console.error(
+        `[dashboard] ${req.method} ${new URL(req.url ?? '/', 'http://localhost').pathname} failed: ${error instanceof Error ? error.name : 'error'}`,
+      );
+      if (res.headersSent) return res.destroy();
+      sendJson(res, 500, { message: 'internal error' });
+    });
+  });
+  const actual = await listen(server, port, host, 'dashboard');
+  return { endpoint: `http://${host}:${actual}`, port: actual, stop: () => close(server) };
+}
