@@ -1,3 +1,3 @@
 import { main } from '#local/cli.ts';
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

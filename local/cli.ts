@@ -11,8 +11,35 @@ interface Command {
   readonly summary: string;
   readonly usage: string;
   readonly options?: ParseArgsConfig['options'];
-  run(values: Record<string, unknown>, positionals: string[]): number;
+  run(values: Record<string, unknown>, positionals: string[]): number | Promise<number>;
 }
+
+/** A string option, or undefined; `--name` without a value is a usage error (parseArgs catches that). */
+const text = (values: Record<string, unknown>, name: string): string | undefined =>
+  typeof values[name] === 'string' ? values[name] : undefined;
+
+const required = (values: Record<string, unknown>, name: string): string => {
+  const value = text(values, name);
+  if (value === undefined) throw new UsageError(`--${name} is required`);
+  return value;
+};
+
+/** An ISO time option as epoch ms. */
+const time = (values: Record<string, unknown>, name: string): number | undefined => {
+  const value = text(values, name);
+  if (value === undefined) return undefined;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new UsageError(`--${name} is not an ISO time like 2026-03-02T00:00:00Z`);
+  return ms;
+};
+
+const count = (values: Record<string, unknown>, name: string): number | undefined => {
+  const value = text(values, name);
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a whole number above 0`);
+  return n;
+};
 
 const strategyFile = (positionals: string[]): string =>
   positionals[0] ?? process.env.CONTACT_STRATEGY ?? DEFAULT_STRATEGY_FILE;
@@ -101,6 +128,120 @@ const commands: Record<string, Command> = {
       }
     },
   },
+  // simulate, import and sample-data: the work lives in their modules, loaded on use so that
+  // `contact validate` stays quick.
+  simulate: {
+    summary:
+      'dry-run a strategy over an event history: per campaign what would be sent, deferred, held out, suppressed',
+    usage: [
+      'contact simulate --events FILE.jsonl [--customers FILE] [--strategy FILE] [--diff OTHER_STRATEGY] [--json]',
+      '                 [--start ISO] [--until ISO]',
+      '',
+      '  --events     JSON lines of { time, source, detailType, detail } (contact sample-data writes one)',
+      '  --customers  customers to load first (CSV or JSON lines, as contact import reads them)',
+      '  --strategy   default: $CONTACT_STRATEGY or strategy/contact-strategy.yaml',
+      '  --diff       a second strategy: both run on the same input, then the change per campaign and outcome',
+      '  --json       the full result as JSON on stdout',
+      '  --start/--until  the replay window (default: midnight before the first event → a day after the last)',
+    ].join('\n'),
+    options: {
+      strategy: { type: 'string' },
+      events: { type: 'string' },
+      customers: { type: 'string' },
+      diff: { type: 'string' },
+      json: { type: 'boolean' },
+      start: { type: 'string' },
+      until: { type: 'string' },
+    },
+    async run(values) {
+      const { runSimulateCommand } = await import('./simulate.ts');
+      const customersFile = text(values, 'customers');
+      const diffFile = text(values, 'diff');
+      const start = time(values, 'start');
+      const until = time(values, 'until');
+      return runSimulateCommand({
+        strategyFile: text(values, 'strategy') ?? strategyFile([]),
+        eventsFile: required(values, 'events'),
+        ...(customersFile !== undefined && { customersFile }),
+        ...(diffFile !== undefined && { diffFile }),
+        ...(values.json === true && { json: true }),
+        ...(start !== undefined && { start }),
+        ...(until !== undefined && { until }),
+      });
+    },
+  },
+  import: {
+    summary:
+      'bulk-load profiles and consent (CSV, JSON lines, or an Amazon Pinpoint endpoint export) as public events',
+    usage: [
+      'contact import --customers FILE.csv|FILE.jsonl [--dry-run] [--endpoint URL]',
+      'contact import --pinpoint EXPORT.jsonl[.gz] [--grant marketing[,service]] [--dry-run] [--endpoint URL]',
+      '',
+      '  Every row is validated first (line and reason for each bad one; no values shown); valid rows load.',
+      '  Events go to --endpoint, else $AWS_ENDPOINT_URL_EVENTBRIDGE, else the deployed bus when AWS',
+      '  credentials are set up, else the local runtime on http://127.0.0.1:4010.',
+      '  CSV columns: customerId, email, phone, locale, timezone, preferredChannel, pushPlatform, pushToken,',
+      '  consent.<purpose>.<channel> (granted|withdrawn), consentSource, consentTextVersion, consentDate;',
+      '  any other column is an attribute (name:number / name:boolean for typed values). ; or , separated.',
+      '  Pinpoint: endpoints merge per User.UserId; OptOut ALL withdraws marketing consent on that channel;',
+      '  INACTIVE endpoints are skipped; --grant names purposes an opted-in endpoint grants (default none).',
+      '  Exit code 1 when some rows were invalid (the valid ones still loaded).',
+    ].join('\n'),
+    options: {
+      customers: { type: 'string' },
+      pinpoint: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      endpoint: { type: 'string' },
+      grant: { type: 'string' },
+    },
+    async run(values) {
+      const customersFile = text(values, 'customers');
+      const pinpointFile = text(values, 'pinpoint');
+      if ((customersFile === undefined) === (pinpointFile === undefined))
+        throw new UsageError('give exactly one of --customers and --pinpoint');
+      const { runImportCommand } = await import('./import.ts');
+      const endpoint = text(values, 'endpoint');
+      const grant = text(values, 'grant');
+      return runImportCommand({
+        ...(customersFile !== undefined && { customersFile }),
+        ...(pinpointFile !== undefined && { pinpointFile }),
+        ...(values['dry-run'] === true && { dryRun: true }),
+        ...(endpoint !== undefined && { endpoint }),
+        ...(grant !== undefined && {
+          grant: grant
+            .split(',')
+            .map((g) => g.trim())
+            .filter(Boolean),
+        }),
+      });
+    },
+  },
+  'sample-data': {
+    summary: 'write deterministic sample customers and 60 days of events (JSON lines) to .local-data/',
+    usage: 'contact sample-data [--out DIR] [--seed N] [--customers N] [--events N] [--days N]',
+    options: {
+      out: { type: 'string' },
+      seed: { type: 'string' },
+      customers: { type: 'string' },
+      events: { type: 'string' },
+      days: { type: 'string' },
+    },
+    async run(values) {
+      const { runSampleDataCommand } = await import('./sample-data.ts');
+      const dir = text(values, 'out');
+      const seed = count(values, 'seed');
+      const customers = count(values, 'customers');
+      const events = count(values, 'events');
+      const days = count(values, 'days');
+      return runSampleDataCommand({
+        ...(dir !== undefined && { dir }),
+        ...(seed !== undefined && { seed }),
+        ...(customers !== undefined && { customers }),
+        ...(events !== undefined && { events }),
+        ...(days !== undefined && { days }),
+      });
+    },
+  },
 };
 
 class UsageError extends Error {}
@@ -111,7 +252,7 @@ function help(): string {
   return `usage: contact <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun contact <command> --help for a command's options.`;
 }
 
-export function main(argv: string[]): number {
+export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(help());
@@ -133,7 +274,7 @@ export function main(argv: string[]): number {
       console.log(`usage: ${command.usage}\n\n${command.summary}`);
       return 0;
     }
-    return command.run(values as Record<string, unknown>, positionals);
+    return await command.run(values as Record<string, unknown>, positionals);
   } catch (error) {
     if (error instanceof StrategyValidationError) {
       console.error(error.message);

@@ -34,7 +34,10 @@ export function meterDynamoDb(client: DynamoDBClient): DdbMeter {
       const result = await next(args);
       const out = result.output as { ConsumedCapacity?: unknown };
       const capacities = Array.isArray(out.ConsumedCapacity) ? out.ConsumedCapacity : [out.ConsumedCapacity];
-      for (const c of capacities as ({ ReadCapacityUnits?: number; WriteCapacityUnits?: number; CapacityUnits?: number } | undefined)[]) {
+      for (const c of capacities as (
+        | { ReadCapacityUnits?: number; WriteCapacityUnits?: number; CapacityUnits?: number }
+        | undefined
+      )[]) {
         if (!c) continue;
         const isWrite = /Put|Update|Delete|BatchWrite|TransactWrite/.test(name);
         const units = (isWrite ? c.WriteCapacityUnits : c.ReadCapacityUnits) ?? c.CapacityUnits ?? 0;

@@ -27,8 +27,14 @@ describe('profile updates', () => {
   it('normalises a national phone number to E.164 in the customer’s country and merges attributes', async () => {
     const id = newCustomer();
     const t = p.clock.now();
-    await applyProfileUpdate(p.data, profileEvent(id, { phone: '0470 12 34 56', attributes: { country: 'BE', tier: 'gold' } }, t));
-    await applyProfileUpdate(p.data, profileEvent(id, { attributes: { tier: null, city: 'Gent' } }, t + 1000));
+    await applyProfileUpdate(
+      p.data,
+      profileEvent(id, { phone: '0470 12 34 56', attributes: { country: 'BE', tier: 'gold' } }, t),
+    );
+    await applyProfileUpdate(
+      p.data,
+      profileEvent(id, { attributes: { tier: null, city: 'Gent' } }, t + 1000),
+    );
     const { profile } = await exportCustomer(p.data, id);
     expect(profile).toMatchObject({ phone: '+32470123456', attributes: { country: 'BE', city: 'Gent' } });
     expect(profile?.attributes).not.toHaveProperty('tier');
@@ -51,7 +57,9 @@ describe('profile updates', () => {
     const id = newCustomer();
     const t = p.clock.now();
     await applyProfileUpdate(p.data, profileEvent(id, { email: `${id}@new.example.nl` }, t));
-    expect(await applyProfileUpdate(p.data, profileEvent(id, { email: `${id}@old.example.nl` }, t - 60_000))).toBe('stale');
+    expect(
+      await applyProfileUpdate(p.data, profileEvent(id, { email: `${id}@old.example.nl` }, t - 60_000)),
+    ).toBe('stale');
     expect((await exportCustomer(p.data, id)).profile?.email).toBe(`${id}@new.example.nl`);
   });
 });
@@ -59,26 +67,41 @@ describe('profile updates', () => {
 describe('export and erasure', () => {
   it('exports everything stored, then erasure leaves only an anonymised tombstone that refuses a late event', async () => {
     const id = newCustomer();
-    await onboard(p, id, { email: `${id}@example.nl`, attributes: { firstName: 'Ilse', birthDate: '1990-05-01' } });
+    await onboard(p, id, {
+      email: `${id}@example.nl`,
+      attributes: { firstName: 'Ilse', birthDate: '1990-05-01' },
+    });
     await evaluateTrigger(p.deps, { campaignId: 'welcome', event: busEvent('test.welcome', id) });
     const before = await exportCustomer(p.data, id);
     expect(before.profile?.attributes.firstName).toBe('Ilse');
     expect(before.consentLedger).toHaveLength(2);
     expect(before.contactHistory).toHaveLength(1);
 
-    const erased = await eraseCustomer(p.data, { ...busEvent('contact.customers', id), 'detail-type': 'CustomerErasureRequested' });
+    const erased = await eraseCustomer(p.data, {
+      ...busEvent('contact.customers', id),
+      'detail-type': 'CustomerErasureRequested',
+    });
     expect(erased).toBeGreaterThanOrEqual(5);
     const { DynamoDBDocumentClient, QueryCommand } = await import('@aws-sdk/lib-dynamodb');
     const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
     const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}));
     const { Items } = await doc.send(
-      new QueryCommand({ TableName: p.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `CUSTOMER#${id}` } }),
+      new QueryCommand({
+        TableName: p.table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `CUSTOMER#${id}` },
+      }),
     );
     expect(Items?.map((i) => i.sk)).toEqual(['A#TOMBSTONE']);
     expect(JSON.stringify(Items)).not.toMatch(/Ilse|example\.nl|1990/);
 
-    expect(await applyProfileUpdate(p.data, profileEvent(id, { email: `${id}@example.nl` }, p.clock.now() + 1000))).toBe('erased');
-    const late = await evaluateTrigger(p.deps, { campaignId: 'welcome', event: busEvent('test.welcome', id) });
+    expect(
+      await applyProfileUpdate(p.data, profileEvent(id, { email: `${id}@example.nl` }, p.clock.now() + 1000)),
+    ).toBe('erased');
+    const late = await evaluateTrigger(p.deps, {
+      campaignId: 'welcome',
+      event: busEvent('test.welcome', id),
+    });
     expect(late).toMatchObject({ outcome: 'suppressed', reason: 'unknown_customer' });
   });
 });
@@ -90,11 +113,18 @@ describe('activity counters and conversions', () => {
     for (const n of [1, 2]) {
       const e = order(id, `o${n}`);
       await recordActivity(p.activity, e);
-      expect(await evaluateTrigger(p.deps, { campaignId: 'third-order', event: e })).toMatchObject({ reason: 'rule_not_met' });
+      expect(await evaluateTrigger(p.deps, { campaignId: 'third-order', event: e })).toMatchObject({
+        reason: 'rule_not_met',
+      });
     }
     const third = order(id, 'o3');
     // evaluate before the activity function has counted the 3rd order...
-    const decided = decide(p.deps.engine, { event: third, state: await p.store.load(id), now: p.clock.now(), campaignIds: ['third-order'] });
+    const decided = decide(p.deps.engine, {
+      event: third,
+      state: await p.store.load(id),
+      now: p.clock.now(),
+      campaignIds: ['third-order'],
+    });
     expect(decided[0]).toMatchObject({ outcome: 'sent' });
     // ...and after it (counted exactly once, also when the activity event is redelivered).
     await recordActivity(p.activity, third);
@@ -110,13 +140,20 @@ describe('activity counters and conversions', () => {
     for (let i = 0; Object.keys(found).length < 2; i++) {
       const id = `${newCustomer()}-${i}`;
       await onboard(p, id, { email: `${id}@example.nl` });
-      const record = await evaluateTrigger(p.deps, { campaignId: 'control', event: busEvent('test.control', id) });
+      const record = await evaluateTrigger(p.deps, {
+        campaignId: 'control',
+        event: busEvent('test.control', id),
+      });
       found[record.outcome] ??= id;
     }
     const later = p.clock.now() + 3 * 86_400_000;
     for (const [outcome, id] of Object.entries(found)) {
       const { conversions } = await recordActivity(p.activity, order(id, `conv-${outcome}`, later));
-      expect(conversions.map((c) => [c.campaignId, c.outcome, c.conversion?.value])).toContainEqual(['control', outcome, 80]);
+      expect(conversions.map((c) => [c.campaignId, c.outcome, c.conversion?.value])).toContainEqual([
+        'control',
+        outcome,
+        80,
+      ]);
     }
     expect(Object.keys(found).sort()).toEqual(['holdout', 'sent']);
   });
@@ -125,7 +162,10 @@ describe('activity counters and conversions', () => {
     const id = newCustomer();
     await onboard(p, id, { email: `${id}@example.nl` });
     await evaluateTrigger(p.deps, { campaignId: 'welcome', event: busEvent('test.welcome', id) });
-    const { conversions } = await recordActivity(p.activity, order(id, 'late', p.clock.now() + 15 * 86_400_000));
+    const { conversions } = await recordActivity(
+      p.activity,
+      order(id, 'late', p.clock.now() + 15 * 86_400_000),
+    );
     expect(conversions).toEqual([]);
   });
 });
@@ -145,12 +185,22 @@ describe('date triggers', () => {
     const renewal = newCustomer();
     const newYork = newCustomer();
     await onboard(p, birthday, { email: `${birthday}@example.nl`, attributes: { birthDate: '1985-03-10' } });
-    await onboard(p, renewal, { email: `${renewal}@example.nl`, attributes: { contractEndDate: '2026-04-09' } });
-    await onboard(p, newYork, { email: `${newYork}@example.nl`, timezone: 'America/New_York', attributes: { birthDate: '1985-03-10' } });
+    await onboard(p, renewal, {
+      email: `${renewal}@example.nl`,
+      attributes: { contractEndDate: '2026-04-09' },
+    });
+    await onboard(p, newYork, {
+      email: `${newYork}@example.nl`,
+      timezone: 'America/New_York',
+      attributes: { birthDate: '1985-03-10' },
+    });
     const emitter = new CollectingEmitter();
-    const run = () => runDateTriggers({ store: p.store, engine: p.deps.engine, clock: { now: () => now }, emitter });
+    const run = () =>
+      runDateTriggers({ store: p.store, engine: p.deps.engine, clock: { now: () => now }, emitter });
     await run();
-    const mine = emitter.events.filter((e) => [birthday, renewal, newYork].includes(String(e.detail.customerId)));
+    const mine = emitter.events.filter((e) =>
+      [birthday, renewal, newYork].includes(String(e.detail.customerId)),
+    );
     expect(mine.map((e) => [e.detail.campaignId, e.detail.customerId]).sort()).toEqual(
       [
         ['birthday', birthday],
@@ -163,9 +213,13 @@ describe('date triggers', () => {
       'detail-type': e.detailType,
       detail: e.detail,
     });
-    const first = await Promise.all(mine.map((e) => evaluateTrigger(p.deps, { campaignId: String(e.detail.campaignId), event: toBus(e) })));
+    const first = await Promise.all(
+      mine.map((e) => evaluateTrigger(p.deps, { campaignId: String(e.detail.campaignId), event: toBus(e) })),
+    );
     expect(first.map((r) => r.outcome)).toEqual(['sent', 'sent']);
-    const again = await Promise.all(mine.map((e) => evaluateTrigger(p.deps, { campaignId: String(e.detail.campaignId), event: toBus(e) })));
+    const again = await Promise.all(
+      mine.map((e) => evaluateTrigger(p.deps, { campaignId: String(e.detail.campaignId), event: toBus(e) })),
+    );
     expect(again.map((r) => r.reason)).toEqual(['duplicate', 'duplicate']);
   });
 });

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
+import { type DdbMeter, meterDynamoDb } from '#local/ddb-meter.ts';
+import { LocalScheduler } from '#local/scheduler.ts';
+import { createContactTable } from '#local/table.ts';
 import { sesClient, snsClient } from '#shared/adapters/aws-clients.ts';
 import { DynamoCustomerStore } from '#shared/adapters/dynamodb/customer-store.ts';
 import { SesEmailSender } from '#shared/adapters/ses-email.ts';
@@ -15,9 +18,6 @@ import { validateStrategy } from '#shared/strategy/validate.ts';
 import type { CustomerDataDeps } from '#shared/use-cases/customer-data.ts';
 import type { EvaluateDeps } from '#shared/use-cases/evaluate-trigger.ts';
 import type { ActivityDeps } from '#shared/use-cases/record-activity.ts';
-import { type DdbMeter, meterDynamoDb } from '#local/ddb-meter.ts';
-import { LocalScheduler } from '#local/scheduler.ts';
-import { createContactTable } from '#local/table.ts';
 
 export const LINK_KEY = 'test-link-signing-key';
 export const WEBHOOK_SECRET = 'test-webhook-secret';
@@ -32,7 +32,10 @@ export class TestClock implements Clock {
 
 const message = (name: string) => ({
   email: {
-    nl: { subject: `${name}: hallo {{firstName default="klant"}}`, text: `Hallo {{firstName default="klant"}}, ${name}.` },
+    nl: {
+      subject: `${name}: hallo {{firstName default="klant"}}`,
+      text: `Hallo {{firstName default="klant"}}, ${name}.`,
+    },
   },
   sms: { nl: `${name}: hoi {{firstName default="klant"}}` },
   push: { nl: { title: name, body: `Hoi {{firstName default="klant"}}` } },
@@ -40,7 +43,12 @@ const message = (name: string) => ({
 });
 
 export const pipelineTemplates: TemplateSet = {
-  templates: { welcome: message('welcome'), offer: message('offer'), cart: message('cart'), service: message('service') },
+  templates: {
+    welcome: message('welcome'),
+    offer: message('offer'),
+    cart: message('cart'),
+    service: message('service'),
+  },
   layout: {
     html: '<html><body>{{{content}}}<p><a href="{{links.unsubscribe}}">Afmelden</a></p></body></html>',
     text: '{{{content}}}\n\nAfmelden: {{links.unsubscribe}}',
@@ -83,12 +91,34 @@ export function pipelineStrategy(webhookUrl: string) {
         goal: { conversion: { source: 'test.order', detailType: 'OrderPlaced' }, within: '14d' },
         variants: v('offer'),
       },
-      { id: 'birthday', trigger: { date: { attribute: 'birthDate', anniversary: true } }, channels: ['email'], variants: v('offer') },
-      { id: 'renewal', trigger: { date: { attribute: 'contractEndDate', daysBefore: 30 } }, channels: ['email'], variants: v('offer') },
+      {
+        id: 'birthday',
+        trigger: { date: { attribute: 'birthDate', anniversary: true } },
+        channels: ['email'],
+        variants: v('offer'),
+      },
+      {
+        id: 'renewal',
+        trigger: { date: { attribute: 'contractEndDate', daysBefore: 30 } },
+        channels: ['email'],
+        variants: v('offer'),
+      },
       { id: 'sms-offer', trigger: on('test.sms'), channels: ['sms'], variants: v('offer') },
       { id: 'push-offer', trigger: on('test.push'), channels: ['push', 'email'], variants: v('offer') },
-      { id: 'postcard', trigger: on('test.postcard'), channels: ['webhook'], webhook: 'printshop', variants: v('offer') },
-      { id: 'capped', trigger: on('test.capped'), channels: ['email', 'sms'], caps: [{ max: 3, per: '1d' }], variants: v('offer') },
+      {
+        id: 'postcard',
+        trigger: on('test.postcard'),
+        channels: ['webhook'],
+        webhook: 'printshop',
+        variants: v('offer'),
+      },
+      {
+        id: 'capped',
+        trigger: on('test.capped'),
+        channels: ['email', 'sms'],
+        caps: [{ max: 3, per: '1d' }],
+        variants: v('offer'),
+      },
       {
         id: 'cart',
         trigger: { ...on('test.cart'), idempotencyKey: 'detail.cartId' },
@@ -97,7 +127,13 @@ export function pipelineStrategy(webhookUrl: string) {
         expires: '24h',
         variants: v('cart'),
       },
-      { id: 'service', purpose: 'service', trigger: on('test.service'), channels: ['email', 'sms'], variants: v('service') },
+      {
+        id: 'service',
+        purpose: 'service',
+        trigger: on('test.service'),
+        channels: ['email', 'sms'],
+        variants: v('service'),
+      },
     ],
   };
 }
@@ -120,14 +156,21 @@ export interface Pipeline {
 }
 
 /** Wires the real adapters against the local servers, with a table of its own. */
-export async function createPipeline(engine: Engine, start = Date.parse('2026-03-10T12:00:00Z')): Promise<Pipeline> {
+export async function createPipeline(
+  engine: Engine,
+  start = Date.parse('2026-03-10T12:00:00Z'),
+): Promise<Pipeline> {
   const table = `pipeline-${randomUUID().slice(0, 8)}`;
   // A client of its own so the meter counts only this pipeline's calls.
   const client = new DynamoDBClient({ maxAttempts: 3 });
   await createContactTable(client, table);
   const meter = meterDynamoDb(client);
   const clock = new TestClock(start);
-  const store = new DynamoCustomerStore(client, { tableName: table, sendRetentionMs: engine.maxCapWindowMs, now: () => clock.now() });
+  const store = new DynamoCustomerStore(client, {
+    tableName: table,
+    sendRetentionMs: engine.maxCapWindowMs,
+    now: () => clock.now(),
+  });
   const scheduler = new LocalScheduler();
   const deps: EvaluateDeps = {
     engine,
@@ -143,12 +186,26 @@ export async function createPipeline(engine: Engine, start = Date.parse('2026-03
       webhook: new HttpWebhookSender({ secret: WEBHOOK_SECRET, baseDelayMs: 5 }),
     },
   };
-  return { deps, data: { store, engine, clock }, activity: { store, engine, clock }, store, scheduler, clock, meter, table };
+  return {
+    deps,
+    data: { store, engine, clock },
+    activity: { store, engine, clock },
+    store,
+    scheduler,
+    clock,
+    meter,
+    table,
+  };
 }
 
 let seq = 0;
 /** An EventBridge event for a customer, as the bus delivers it. */
-export function busEvent(source: string, customerId: string, detail: Record<string, unknown> = {}, time?: number) {
+export function busEvent(
+  source: string,
+  customerId: string,
+  detail: Record<string, unknown> = {},
+  time?: number,
+) {
   seq++;
   return {
     version: '0',
@@ -181,15 +238,39 @@ export async function onboard(
     await applyConsentEvent(p.data, {
       ...busEvent('contact.consent', customerId, {}, at),
       'detail-type': 'ConsentGranted',
-      detail: { customerId, purpose: c.purpose, channel: c.channel ?? 'all', source: 'signup-form', textVersion: 'v3', occurredAt: new Date(at).toISOString() },
+      detail: {
+        customerId,
+        purpose: c.purpose,
+        channel: c.channel ?? 'all',
+        source: 'signup-form',
+        textVersion: 'v3',
+        occurredAt: new Date(at).toISOString(),
+      },
     });
   }
 }
 
-export async function sesStore(): Promise<{ emails: { messageId?: string; subject: string; destination: { to: string[] }; html?: string; text?: string; headers?: unknown }[] }> {
+export async function sesStore(): Promise<{
+  emails: {
+    messageId?: string;
+    subject: string;
+    destination: { to: string[] };
+    html?: string;
+    text?: string;
+    headers?: unknown;
+  }[];
+}> {
   return (await fetch(`${inject('sesEndpoint')}/store`)).json() as never;
 }
 
-export async function snsStore(): Promise<{ messages: { messageId: string; phoneNumber?: string; targetArn?: string; message: string; messageAttributes: Record<string, { value: string }> }[] }> {
+export async function snsStore(): Promise<{
+  messages: {
+    messageId: string;
+    phoneNumber?: string;
+    targetArn?: string;
+    message: string;
+    messageAttributes: Record<string, { value: string }>;
+  }[];
+}> {
   return (await fetch(`${inject('snsEndpoint')}/_store`)).json() as never;
 }

@@ -1,0 +1,891 @@
+import { readFileSync } from 'node:fs';
+import type { Reason } from '#shared/domain/decision.ts';
+import { TRIGGER_BUS_NAME } from '#shared/domain/events.ts';
+import type {
+  Channels,
+  DeferredSend,
+  LinkBuilder,
+  PushRegistry,
+  Scheduler,
+  TriggerEmitter,
+} from '#shared/domain/ports.ts';
+import type { ContactRecord } from '#shared/domain/store.ts';
+import { compileEngine, type Engine } from '#shared/engine/compile.ts';
+import { shortHash } from '#shared/engine/hash.ts';
+import { InvalidInputError } from '#shared/errors.ts';
+import { compileEventPattern } from '#shared/event-pattern/index.ts';
+import { platformRoutes, type Route, type RouteTarget } from '#shared/routing.ts';
+import type { CompiledStrategy } from '#shared/strategy/load.ts';
+import type { Channel, Strategy } from '#shared/strategy/schema.ts';
+import { applyCustomerEvent, type CustomerDataDeps } from '#shared/use-cases/customer-data.ts';
+import { runDateTriggers } from '#shared/use-cases/date-triggers.ts';
+import { type EvaluateDeps, evaluateTrigger } from '#shared/use-cases/evaluate-trigger.ts';
+import { type ActivityDeps, recordActivity } from '#shared/use-cases/record-activity.ts';
+import { sendDeferred } from '#shared/use-cases/send-deferred.ts';
+import type { BusEvent, RowProblem } from './import.ts';
+import { MemoryCustomerStore } from './memory-store.ts';
+
+/**
+ * `contact simulate`: a dry run of a contact strategy over an event history. The events go through the
+ * platform's own use cases — `applyCustomerEvent`, `recordActivity`, `evaluateTrigger`, `sendDeferred`
+ * and the hourly `runDateTriggers` — routed by `platformRoutes(strategy)` with the EventBridge matcher,
+ * exactly as the local EventBridge endpoint and the deployed rules route them. Only the edges differ:
+ * the in-memory store, a simulated clock, and channels that count what would have been sent.
+ *
+ * ## Time, and agreeing with the live runtime
+ *
+ * The replay moves time the way the local runtime's `clock.advance` does: to each distinct event time
+ * in turn, stopping on the way at every run of the date-trigger job (five past each hour, as its
+ * deployed schedule) and at every deferred send falling due (which then runs at its own time, to the
+ * second, as EventBridge Scheduler's `at()` fires). Events of the same time are decided at that time,
+ * in file order.
+ *
+ * The live runtime decides queue messages concurrently. Outcomes then still agree with this sequential
+ * replay because whatever one decision can change for another stays inside one customer (caps,
+ * counters, consent and idempotency keys are per customer), and the demo puts the events of one time
+ * in *waves* — at most one event per customer per wave, the next wave after the previous drained (see
+ * {@link waves}) — so one customer's events are never in flight together. Within one event, the
+ * campaign decision and the activity counter may run in either order: the engine counts the triggering
+ * event itself unless the counter already has it. What remains order-dependent is kept out of the demo
+ * data: two date triggers of one customer in the same hourly run (see `sample-data.ts`).
+ *
+ * The tally is taken the way the dashboard sees it: from the contact history at the end (one record
+ * per idempotency key), plus duplicates counted on records, plus triggers dead-lettered as invalid.
+ */
+
+const HOUR_MS = 3_600_000;
+/** The date-trigger job runs at five past the hour (see `advanceTo`). */
+const DATE_JOB_OFFSET_MS = 5 * 60_000;
+const DAY_MS = 86_400_000;
+const REGION = 'eu-west-1';
+const ACCOUNT = '000000000000';
+
+// --- Input -----------------------------------------------------------------------------------------
+
+/** One event of the history: what an app put on the bus, and when. */
+export interface ReplayEvent {
+  /** Line in the file (for messages; never the event's content). */
+  readonly line: number;
+  /** Epoch ms. */
+  readonly time: number;
+  readonly source: string;
+  readonly detailType: string;
+  readonly detail: unknown;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * JSON lines of `{ time, source, detailType, detail }` (`detail-type` also accepted, so EventBridge
+ * events can be replayed as they are). Sorted by time; events of the same time keep their file order.
+ */
+export function parseEventLines(text: string): { events: ReplayEvent[]; unreadable: RowProblem[] } {
+  const events: ReplayEvent[] = [];
+  const unreadable: RowProblem[] = [];
+  const lines = text.split('\n');
+  for (const [i, raw] of lines.entries()) {
+    if (raw.trim() === '') continue;
+    const line = i + 1;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      unreadable.push({ line, reason: 'not valid JSON' });
+      continue;
+    }
+    if (!isRecord(value)) {
+      unreadable.push({ line, reason: 'not an object' });
+      continue;
+    }
+    const time = typeof value.time === 'string' ? Date.parse(value.time) : Number.NaN;
+    const detailType = value.detailType ?? value['detail-type'];
+    if (Number.isNaN(time)) unreadable.push({ line, reason: 'time is missing or not an ISO timestamp' });
+    else if (typeof value.source !== 'string' || typeof detailType !== 'string')
+      unreadable.push({ line, reason: 'source or detailType is missing' });
+    else events.push({ line, time, source: value.source, detailType, detail: value.detail });
+  }
+  events.sort((a, b) => a.time - b.time || a.line - b.line);
+  return { events, unreadable };
+}
+
+export function readEventsFile(file: string): { events: ReplayEvent[]; unreadable: RowProblem[] } {
+  return parseEventLines(readFileSync(file, 'utf8'));
+}
+
+/**
+ * The replay's window: from the UTC midnight of the first event (customers load then) to one day after
+ * the UTC midnight following the last, so that deferred sends of the last evening go out. The demo and
+ * the simulator both take it from here.
+ */
+export function replayWindow(
+  events: readonly Pick<ReplayEvent, 'time'>[],
+  overrides: { start?: number; until?: number } = {},
+): { start: number; until: number } {
+  const first = events[0]?.time ?? 0;
+  const last = events[events.length - 1]?.time ?? first;
+  const start = overrides.start ?? Math.floor(first / DAY_MS) * DAY_MS;
+  const until = overrides.until ?? (Math.floor(last / DAY_MS) + 2) * DAY_MS;
+  return { start, until: Math.max(until, start) };
+}
+
+/** The customer an event is about, or a key of its own when it names none (it can wait for no one). */
+const customerKey = (e: { detail: unknown }, i: number): string =>
+  isRecord(e.detail) && typeof e.detail.customerId === 'string' ? e.detail.customerId : `#${i}`;
+
+/**
+ * Splits events of one moment into waves with at most one event per customer each, in order: the
+ * live demo drains the runtime after each wave, so no two events of one customer are decided at the
+ * same time. Waves keep the relative order of every customer's events.
+ */
+export function waves<T extends { detail: unknown }>(events: readonly T[]): T[][] {
+  const out: T[][] = [];
+  const seen = new Map<string, number>();
+  for (const [i, e] of events.entries()) {
+    const key = customerKey(e, i);
+    const wave = seen.get(key) ?? 0;
+    seen.set(key, wave + 1);
+    const group = out[wave];
+    if (group) group.push(e);
+    else out[wave] = [e];
+  }
+  return out;
+}
+
+/** Events grouped by identical time, in time order. */
+export function byTime<T extends { time: number }>(events: readonly T[]): { time: number; events: T[] }[] {
+  const out: { time: number; events: T[] }[] = [];
+  for (const e of events) {
+    const last = out[out.length - 1];
+    if (last && last.time === e.time) last.events.push(e);
+    else out.push({ time: e.time, events: [e] });
+  }
+  return out;
+}
+
+// --- The bus: envelope and routes, as the local EventBridge builds them ----------------------------
+
+export interface Envelope {
+  readonly version: '0';
+  readonly id: string;
+  readonly 'detail-type': string;
+  readonly source: string;
+  readonly account: string;
+  readonly time: string;
+  readonly region: string;
+  readonly resources: string[];
+  readonly detail: Record<string, unknown>;
+}
+
+/** EventBridge's `time`: whole seconds, no fraction. */
+const eventTime = (ms: number): string =>
+  new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+
+/**
+ * Why `PutEvents` would refuse the entry (its `ErrorCode`), or undefined: the checks the local
+ * EventBridge and AWS make that an events file can fail.
+ */
+export function refusal(e: { source: unknown; detailType: unknown; detail: unknown }): string | undefined {
+  if (typeof e.source !== 'string' || e.source === '' || e.source.length > 256) return 'InvalidArgument';
+  if (e.source.startsWith('aws.')) return 'NotAuthorizedForSourceException';
+  if (typeof e.detailType !== 'string' || e.detailType === '' || e.detailType.length > 128)
+    return 'InvalidArgument';
+  if (!isRecord(e.detail)) return 'MalformedDetail';
+  // (EventBridge also refuses entries over 256 KB; measuring every detail would cost more than the
+  // replay's decisions, and no history of real app events comes near.)
+  return undefined;
+}
+
+export function envelope(
+  e: { source: string; detailType: string; detail: Record<string, unknown> },
+  id: string,
+  time: number,
+): Envelope {
+  return {
+    version: '0',
+    id,
+    'detail-type': e.detailType,
+    source: e.source,
+    account: ACCOUNT,
+    time: eventTime(time),
+    region: REGION,
+    resources: [],
+    detail: e.detail,
+  };
+}
+
+/** The platform's rules on the `contact-triggers` bus, compiled once. */
+export class Router {
+  private readonly rules: { route: Route; matches: (event: unknown) => boolean }[];
+
+  constructor(strategy: Strategy) {
+    this.rules = platformRoutes(strategy)
+      .filter((r) => r.bus === TRIGGER_BUS_NAME)
+      .map((route) => ({ route, matches: compileEventPattern(route.pattern) }));
+  }
+
+  /** The rules an event matches, in rule order (campaigns first, as `platformRoutes` lists them). */
+  match(event: unknown): Route[] {
+    const out: Route[] = [];
+    for (const { route, matches } of this.rules) if (matches(event)) out.push(route);
+    return out;
+  }
+}
+
+// --- The edges: clock, scheduler, channels ---------------------------------------------------------
+
+/** The simulated clock: it only moves when the replay moves it. */
+export class SimClock {
+  constructor(public ms: number) {}
+  now(): number {
+    return this.ms;
+  }
+}
+
+/**
+ * One-time schedules, as EventBridge Scheduler keeps them: one per decision, due to the second
+ * (`at(yyyy-mm-ddThh:mm:ss)` has no fraction), run oldest first.
+ */
+export class SimScheduler implements Scheduler {
+  private readonly keys = new Set<string>();
+  /** Sorted by `at`; equal times keep the order they were scheduled in. */
+  private readonly queue: DeferredSend[] = [];
+
+  async schedule(send: DeferredSend): Promise<void> {
+    const key = `${send.customerId}|${send.idempotencyKey}`;
+    if (this.keys.has(key)) return; // the adapter treats ConflictException as "already scheduled"
+    this.keys.add(key);
+    const due = { ...send, at: Math.floor(send.at / 1000) * 1000 };
+    let lo = 0;
+    let hi = this.queue.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((this.queue[mid]?.at ?? 0) <= due.at) lo = mid + 1;
+      else hi = mid;
+    }
+    this.queue.splice(lo, 0, due);
+  }
+
+  get size(): number {
+    return this.queue.length;
+  }
+
+  nextDueAfter(now: number): number | undefined {
+    for (const s of this.queue) if (s.at > now) return s.at;
+    return undefined;
+  }
+
+  /** Removes and returns the sends due at `now`, oldest first. */
+  takeDue(now: number): DeferredSend[] {
+    let n = 0;
+    while (n < this.queue.length && (this.queue[n]?.at ?? Number.POSITIVE_INFINITY) <= now) n++;
+    const due = this.queue.splice(0, n);
+    for (const s of due) this.keys.delete(`${s.customerId}|${s.idempotencyKey}`);
+    return due;
+  }
+}
+
+/** Channels that accept every message and count it: a dry run sends nothing. */
+export class NullChannels implements Channels {
+  readonly sent: Record<Channel, number> = { email: 0, sms: 0, push: 0, webhook: 0 };
+  private n = 0;
+  private readonly ok = (channel: Channel) => async () => {
+    this.sent[channel]++;
+    return { messageId: `sim-${++this.n}` };
+  };
+  readonly email = { sendEmail: this.ok('email') };
+  readonly sms = { sendSms: this.ok('sms'), isOptedOut: async () => false };
+  readonly push = { sendPush: this.ok('push') };
+  readonly webhook = { post: this.ok('webhook') };
+}
+
+const NULL_LINKS: LinkBuilder = {
+  links: () => ({
+    unsubscribe: 'https://preferences.invalid/unsubscribe',
+    preferences: 'https://preferences.invalid/',
+  }),
+};
+
+const SIM_APPS = {
+  fcm: `arn:aws:sns:${REGION}:${ACCOUNT}:app/GCM/contact-simulate`,
+  apns: `arn:aws:sns:${REGION}:${ACCOUNT}:app/APNS/contact-simulate`,
+} as const;
+
+/** Push tokens become endpoint ARNs as SNS would make them (stable per token), always enabled. */
+const NULL_PUSH: PushRegistry = {
+  register: async (application, token) => ({
+    endpointArn: `${application.replace(':app/', ':endpoint/')}/${shortHash(token)}`,
+    enabled: true,
+  }),
+};
+
+// --- The tally -------------------------------------------------------------------------------------
+
+/** Final outcomes of one campaign's triggers. `triggered` is the sum of everything else. */
+export interface CampaignTally {
+  triggered: number;
+  sent: number;
+  byChannel: Partial<Record<Channel, number>>;
+  /** Of `sent`: deferred first (quiet hours or delay), sent when due. */
+  afterWait: number;
+  /** Still deferred (or being retried) when the replay ended. */
+  pending: number;
+  holdout: number;
+  /** By reason; `duplicate` counts redeliveries, `invalid_event` triggers dead-lettered as invalid. */
+  suppressed: Partial<Record<Reason, number>>;
+}
+
+const emptyTally = (): CampaignTally => ({
+  triggered: 0,
+  sent: 0,
+  byChannel: {},
+  afterWait: 0,
+  pending: 0,
+  holdout: 0,
+  suppressed: {},
+});
+
+const bump = <K extends string>(map: Partial<Record<K, number>>, key: K, n = 1) => {
+  map[key] = (map[key] ?? 0) + n;
+};
+
+/** What the tally reads of a decision record (the dashboard API's records have these too). */
+export interface TalliedRecord {
+  readonly campaignId: string;
+  readonly outcome: ContactRecord['outcome'];
+  readonly reason?: string;
+  readonly channel?: Channel;
+  readonly status?: string;
+  readonly duplicates?: number;
+  /** On a sent record: it was deferred first and went out when due. */
+  readonly sendAt?: string;
+}
+
+/**
+ * The per-campaign tally from what the contact history holds at the end — the same for the simulator
+ * and the live demo (which reads the table) — plus triggers dead-lettered as invalid.
+ */
+export function tallyRecords(
+  campaignIds: readonly string[],
+  records: Iterable<TalliedRecord>,
+  invalidByCampaign: Readonly<Record<string, number>> = {},
+): Record<string, CampaignTally> {
+  const out: Record<string, CampaignTally> = {};
+  const of = (id: string) => {
+    out[id] ??= emptyTally();
+    return out[id];
+  };
+  for (const id of campaignIds) of(id);
+  for (const r of records) {
+    const t = of(r.campaignId);
+    t.triggered++;
+    if (r.status === 'sending' || r.outcome === 'deferred') t.pending++;
+    else if (r.outcome === 'sent') {
+      t.sent++;
+      if (r.channel) bump(t.byChannel, r.channel);
+      // A deferred decision keeps its `sendAt` once sent (older records kept the reason instead).
+      if (r.sendAt !== undefined || r.reason === 'delay' || r.reason === 'quiet_hours') t.afterWait++;
+    } else if (r.outcome === 'holdout') t.holdout++;
+    else bump(t.suppressed, (r.reason ?? 'no_channel') as Reason);
+    if (r.duplicates) {
+      t.triggered += r.duplicates;
+      bump(t.suppressed, 'duplicate', r.duplicates);
+    }
+  }
+  for (const [id, n] of Object.entries(invalidByCampaign)) {
+    const t = of(id);
+    t.triggered += n;
+    bump(t.suppressed, 'invalid_event', n);
+  }
+  return out;
+}
+
+/** Checks `triggered = sent + pending + holdout + Σ suppressed` for every campaign; returns the offenders. */
+export function unbalanced(tallies: Readonly<Record<string, CampaignTally>>): string[] {
+  return Object.entries(tallies)
+    .filter(
+      ([, t]) =>
+        t.sent + t.pending + t.holdout + Object.values(t.suppressed).reduce((s, n) => s + (n ?? 0), 0) !==
+        t.triggered,
+    )
+    .map(([id]) => id);
+}
+
+// --- The simulation --------------------------------------------------------------------------------
+
+export interface SimulationInput {
+  readonly strategy: CompiledStrategy;
+  /** Customers to load at the start (the import's events: profile and consent). */
+  readonly customers?: readonly BusEvent[];
+  readonly events: readonly ReplayEvent[];
+  readonly start?: number;
+  readonly until?: number;
+  /** The date-trigger job's local send hour. @default 9 (as the deployed function) */
+  readonly sendHour?: number;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export interface SimulationResult {
+  readonly window: { readonly start: string; readonly until: string };
+  readonly input: {
+    readonly events: number;
+    /** Refused by `PutEvents` (not routed). */
+    readonly refused: number;
+    readonly customerEvents: number;
+  };
+  /** What each queue's function did: handled, or dead-lettered as invalid input. */
+  readonly handlers: Readonly<Record<RouteTarget, { handled: number; deadLettered: number }>>;
+  readonly profileResults: Readonly<Record<string, number>>;
+  readonly dateTriggers: number;
+  readonly deferredRuns: number;
+  /** Decisions made (each evaluation, duplicates included). */
+  readonly decisions: number;
+  /**
+   * Decisions no longer in the history at the end: the same idempotency key decided again after a
+   * suppression (a producer's retry), or a customer erased. 0 means the tally covers every decision.
+   */
+  readonly superseded: number;
+  /** Errors other than invalid input (none expected: the channels never fail). */
+  readonly failures: Readonly<Record<string, number>>;
+  readonly sends: Readonly<Record<Channel, number>>;
+  readonly campaigns: Readonly<Record<string, CampaignTally>>;
+  /** The contact history at the end (for comparing decision by decision). */
+  readonly records: readonly ContactRecord[];
+  readonly timing: {
+    readonly loadMs: number;
+    readonly replayMs: number;
+    /** CPU time of the replay: on a busy machine, the rate per CPU second is the one to compare. */
+    readonly cpuMs: number;
+    /** Events of the history replayed per second of replay (the engine-bound part). */
+    readonly eventsPerSecond: number;
+    readonly eventsPerCpuSecond: number;
+    readonly decisionsPerSecond: number;
+  };
+}
+
+/**
+ * Replays the history through the use cases and returns the tally. Deterministic: the same input
+ * gives the same result, whatever the machine.
+ */
+export async function simulate(input: SimulationInput): Promise<SimulationResult> {
+  const engine: Engine = compileEngine(input.strategy);
+  const { start, until } = replayWindow(input.events, {
+    ...(input.start !== undefined && { start: input.start }),
+    ...(input.until !== undefined && { until: input.until }),
+  });
+  const clock = new SimClock(start);
+  const store = new MemoryCustomerStore({ sendRetentionMs: engine.maxCapWindowMs, now: () => clock.ms });
+  const scheduler = new SimScheduler();
+  const channels = new NullChannels();
+  const brand = engine.strategy.brand;
+  const evaluate: EvaluateDeps = {
+    engine,
+    store,
+    clock,
+    scheduler,
+    channels,
+    links: NULL_LINKS,
+    from: `${brand?.senderName ?? brand?.name ?? 'Contact'} <noreply@contact.invalid>`,
+  };
+  const data: CustomerDataDeps = {
+    store,
+    engine,
+    clock,
+    pushRegistry: NULL_PUSH,
+    platformApplications: SIM_APPS,
+  };
+  const activity: ActivityDeps = { store, engine, clock };
+  const router = new Router(engine.strategy);
+  const handlers: Record<RouteTarget, { handled: number; deadLettered: number }> = {
+    buffer: { handled: 0, deadLettered: 0 },
+    profile: { handled: 0, deadLettered: 0 },
+    activity: { handled: 0, deadLettered: 0 },
+    feedback: { handled: 0, deadLettered: 0 },
+  };
+  const profileResults: Record<string, number> = {};
+  const invalidByCampaign: Record<string, number> = {};
+  const failures: Record<string, number> = {};
+  let decisions = 0;
+  let refused = 0;
+  let dateTriggers = 0;
+  let deferredRuns = 0;
+  let ids = 0;
+
+  const guard = async (
+    target: RouteTarget,
+    work: () => Promise<unknown>,
+    campaignId?: string,
+  ): Promise<void> => {
+    try {
+      await work();
+      handlers[target].handled++;
+    } catch (error) {
+      if (error instanceof InvalidInputError) {
+        handlers[target].deadLettered++;
+        if (campaignId) bump(invalidByCampaign, campaignId);
+      } else bump(failures, error instanceof Error ? error.name : 'error');
+    }
+  };
+
+  /** One event through every rule it matches: customer data, activity, then each campaign. */
+  const deliver = async (event: Envelope): Promise<void> => {
+    const routes = router.match(event);
+    for (const route of routes) {
+      if (route.target === 'profile')
+        await guard('profile', async () =>
+          bump(
+            profileResults,
+            String(await applyCustomerEvent(data, event)).replace(/^erased \d+ items$/, 'erased'),
+          ),
+        );
+      else if (route.target === 'activity') await guard('activity', () => recordActivity(activity, event));
+      else if (route.target === 'feedback') handlers.feedback.handled++;
+    }
+    for (const route of routes) {
+      if (route.target !== 'buffer' || !route.campaignId) continue;
+      const campaignId = route.campaignId;
+      await guard(
+        'buffer',
+        async () => {
+          await evaluateTrigger(evaluate, { campaignId, event });
+          decisions++;
+        },
+        campaignId,
+      );
+    }
+  };
+
+  const put = async (
+    e: { source: string; detailType: string; detail: unknown },
+    time: number,
+    id: string,
+  ) => {
+    if (refusal(e) !== undefined) {
+      refused++;
+      return;
+    }
+    await deliver(
+      envelope(e as { source: string; detailType: string; detail: Record<string, unknown> }, id, time),
+    );
+  };
+
+  const emitter: TriggerEmitter = {
+    emit: async (events) => {
+      for (const e of events) {
+        dateTriggers++;
+        await put(e, clock.ms, `date-${++ids}`);
+      }
+    },
+  };
+  // The date-trigger job's schedule, as deployed (`cron(5 * * * ? *)`, infra/constructs/campaign-
+  // routing.ts) and as the local runtime plays it: at five past every hour, working from that run's own
+  // scheduled time. The first run, at the start, is the one of the hour slot the start falls in.
+  const jobSlot = (ms: number) => Math.floor((ms - DATE_JOB_OFFSET_MS) / HOUR_MS);
+  const jobTime = (slot: number) => slot * HOUR_MS + DATE_JOB_OFFSET_MS;
+  let lastSlot = jobSlot(start) - 1;
+  const sendHour = input.sendHour ?? 9;
+  /** The local runtime's `clock.advance`: stop at each date-job run and each schedule due on the way. */
+  const advanceTo = async (target: number): Promise<void> => {
+    for (;;) {
+      const nextJob = jobTime(jobSlot(clock.ms) + 1);
+      clock.ms = Math.min(target, nextJob, scheduler.nextDueAfter(clock.ms) ?? Number.POSITIVE_INFINITY);
+      const slot = jobSlot(clock.ms);
+      if (slot !== lastSlot) {
+        lastSlot = slot;
+        const scheduledTime = jobTime(slot);
+        await runDateTriggers({ store, engine, clock: { now: () => scheduledTime }, emitter, sendHour });
+      }
+      for (const send of scheduler.takeDue(clock.ms)) {
+        deferredRuns++;
+        try {
+          await sendDeferred(evaluate, send);
+        } catch (error) {
+          bump(failures, `deferred: ${error instanceof Error ? error.name : 'error'}`);
+        }
+      }
+      if (clock.ms >= target) return;
+    }
+  };
+
+  const loadStarted = performance.now();
+  // The runtime's first tick runs the start hour's date job; customers load meanwhile.
+  await advanceTo(start);
+  for (const e of input.customers ?? []) await put(e, start, `customer-${++ids}`);
+  const loadMs = performance.now() - loadStarted;
+
+  const replayStarted = performance.now();
+  const cpuStarted = process.cpuUsage();
+  let done = 0;
+  for (const moment of byTime(input.events)) {
+    if (moment.time > until) break;
+    await advanceTo(Math.max(moment.time, clock.ms));
+    for (const e of moment.events) {
+      await put(e, e.time, `event-${e.line}`);
+      if (++done % 512 === 0) {
+        input.onProgress?.(done, input.events.length);
+        // Let timers and I/O run now and then (a progress bar; a runtime starting beside the replay).
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+  }
+  await advanceTo(until);
+  input.onProgress?.(input.events.length, input.events.length);
+  const replayMs = performance.now() - replayStarted;
+  const cpu = process.cpuUsage(cpuStarted);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+
+  const campaignIds = engine.campaigns.map((c) => c.campaign.id);
+  const records = [...store.contactRecords()];
+  const campaigns = tallyRecords(campaignIds, records, invalidByCampaign);
+  const kept = records.reduce((n, r) => n + 1 + (r.duplicates ?? 0), 0);
+  const seconds = Math.max(replayMs, 0.001) / 1000;
+  return {
+    window: { start: new Date(start).toISOString(), until: new Date(until).toISOString() },
+    input: { events: input.events.length, refused, customerEvents: input.customers?.length ?? 0 },
+    handlers,
+    profileResults,
+    dateTriggers,
+    deferredRuns,
+    decisions,
+    superseded: decisions - kept,
+    failures,
+    sends: { ...channels.sent },
+    campaigns,
+    records,
+    timing: {
+      loadMs,
+      replayMs,
+      cpuMs,
+      eventsPerSecond: Math.round(done / seconds),
+      eventsPerCpuSecond: Math.round(done / (Math.max(cpuMs, 0.001) / 1000)),
+      decisionsPerSecond: Math.round(decisions / seconds),
+    },
+  };
+}
+
+// --- Output ----------------------------------------------------------------------------------------
+
+/** A plain text table: the first column left-aligned, the others right-aligned. */
+export function formatTable(
+  header: readonly string[],
+  rows: readonly (readonly (string | number)[])[],
+): string {
+  const cells = [header, ...rows].map((r) =>
+    r.map((c) => (typeof c === 'number' ? c.toLocaleString('en') : c)),
+  );
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  const line = (r: readonly string[]) =>
+    r
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(cells[0] ?? []), line(widths.map((w) => '-'.repeat(w))), ...cells.slice(1).map(line)].join(
+    '\n',
+  );
+}
+
+const CHANNEL_ORDER: readonly Channel[] = ['email', 'sms', 'push', 'webhook'];
+
+const totalOf = (tallies: Readonly<Record<string, CampaignTally>>): CampaignTally => {
+  const total = emptyTally();
+  for (const t of Object.values(tallies)) {
+    total.triggered += t.triggered;
+    total.sent += t.sent;
+    total.afterWait += t.afterWait;
+    total.pending += t.pending;
+    total.holdout += t.holdout;
+    for (const [c, n] of Object.entries(t.byChannel)) bump(total.byChannel, c as Channel, n);
+    for (const [r, n] of Object.entries(t.suppressed)) bump(total.suppressed, r as Reason, n);
+  }
+  return total;
+};
+
+/** The outcome table per campaign and the suppression reasons, as printed by `simulate` and the demo. */
+export function formatTallies(tallies: Readonly<Record<string, CampaignTally>>): string {
+  const suppressedOf = (t: CampaignTally) => Object.values(t.suppressed).reduce((s, n) => s + (n ?? 0), 0);
+  const rows = Object.entries(tallies).map(([id, t]) => [id, t] as const);
+  const withTotal = [...rows, ['total', totalOf(tallies)] as const];
+  const outcomes = formatTable(
+    ['campaign', 'triggered', 'sent', ...CHANNEL_ORDER, 'after wait', 'holdout', 'suppressed', 'pending'],
+    withTotal.map(([id, t]) => [
+      id,
+      t.triggered,
+      t.sent,
+      ...CHANNEL_ORDER.map((c) => t.byChannel[c] ?? 0),
+      t.afterWait,
+      t.holdout,
+      suppressedOf(t),
+      t.pending,
+    ]),
+  );
+  const reasons = [...new Set(rows.flatMap(([, t]) => Object.keys(t.suppressed)))].sort() as Reason[];
+  if (reasons.length === 0) return outcomes;
+  const why = formatTable(
+    ['suppressed by reason', ...reasons],
+    withTotal.map(([id, t]) => [id, ...reasons.map((r) => t.suppressed[r] ?? 0)]),
+  );
+  return `${outcomes}\n\n${why}`;
+}
+
+/** Every number of a tally under a flat key (`sent`, `sent:email`, `suppressed:cap_reached`, ...). */
+function flatten(t: CampaignTally | undefined): Record<string, number> {
+  if (!t) return {};
+  const out: Record<string, number> = {
+    triggered: t.triggered,
+    sent: t.sent,
+    'after wait': t.afterWait,
+    holdout: t.holdout,
+    pending: t.pending,
+  };
+  for (const c of CHANNEL_ORDER) if (t.byChannel[c] !== undefined) out[`sent:${c}`] = t.byChannel[c] ?? 0;
+  for (const [r, n] of Object.entries(t.suppressed)) out[`suppressed:${r}`] = n ?? 0;
+  return out;
+}
+
+export interface DiffRow {
+  readonly campaign: string;
+  readonly outcome: string;
+  readonly base: number;
+  readonly other: number;
+  readonly change: number;
+}
+
+/** Per campaign and outcome, what the other strategy changes (rows that change only). */
+export function diffTallies(
+  base: Readonly<Record<string, CampaignTally>>,
+  other: Readonly<Record<string, CampaignTally>>,
+): DiffRow[] {
+  const rows: DiffRow[] = [];
+  const campaigns = [...new Set([...Object.keys(base), ...Object.keys(other)])];
+  for (const campaign of campaigns) {
+    const a = flatten(base[campaign]);
+    const b = flatten(other[campaign]);
+    for (const outcome of [...new Set([...Object.keys(a), ...Object.keys(b)])]) {
+      const change = (b[outcome] ?? 0) - (a[outcome] ?? 0);
+      if (change !== 0)
+        rows.push({ campaign, outcome, base: a[outcome] ?? 0, other: b[outcome] ?? 0, change });
+    }
+  }
+  return rows;
+}
+
+export function formatDiff(rows: readonly DiffRow[], names: { base: string; other: string }): string {
+  if (rows.length === 0) return 'no change: both strategies decide every trigger alike';
+  const pct = (r: DiffRow) =>
+    r.base === 0 ? 'new' : `${r.change > 0 ? '+' : ''}${((100 * r.change) / r.base).toFixed(1)}%`;
+  return formatTable(
+    ['campaign', 'outcome', names.base, names.other, 'change', '%'],
+    rows.map((r) => [
+      r.campaign,
+      r.outcome,
+      r.base,
+      r.other,
+      `${r.change > 0 ? '+' : ''}${r.change}`,
+      pct(r),
+    ]),
+  );
+}
+
+/** The summary lines under the tables. */
+export function formatSummary(r: SimulationResult): string {
+  const n = (x: number) => x.toLocaleString('en');
+  const lines = [
+    `window ${r.window.start} → ${r.window.until}`,
+    `events ${n(r.input.events)} (${n(r.input.refused)} refused by PutEvents), customer events ${n(r.input.customerEvents)}, date triggers ${n(r.dateTriggers)}, deferred sends run ${n(r.deferredRuns)}`,
+    `customer data: ${
+      Object.entries(r.profileResults)
+        .map(([k, v]) => `${k} ${n(v)}`)
+        .join(', ') || 'none'
+    }; dead-lettered as invalid: profile ${n(r.handlers.profile.deadLettered)}, activity ${n(r.handlers.activity.deadLettered)}, campaigns ${n(r.handlers.buffer.deadLettered)}`,
+    `would send: ${CHANNEL_ORDER.map((c) => `${c} ${n(r.sends[c])}`).join(', ')}`,
+    `replay: ${n(r.decisions)} decisions in ${(r.timing.replayMs / 1000).toFixed(2)} s — ${n(r.timing.eventsPerSecond)} events/s (${n(r.timing.eventsPerCpuSecond)} per CPU second), ${n(r.timing.decisionsPerSecond)} decisions/s; customers loaded in ${(r.timing.loadMs / 1000).toFixed(2)} s`,
+  ];
+  if (r.superseded !== 0)
+    lines.push(
+      `note: ${n(r.superseded)} decisions were superseded (same idempotency key decided again) and are not in the tally`,
+    );
+  const failures = Object.entries(r.failures);
+  if (failures.length > 0) lines.push(`failures: ${failures.map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  return lines.join('\n');
+}
+
+// --- The command -----------------------------------------------------------------------------------
+
+export interface SimulateCommand {
+  readonly strategyFile: string;
+  readonly eventsFile: string;
+  readonly customersFile?: string;
+  readonly diffFile?: string;
+  readonly json?: boolean;
+  readonly start?: number;
+  readonly until?: number;
+}
+
+/**
+ * `contact simulate`: reads the files, runs the simulation (twice with `--diff`), prints the tables
+ * (or JSON) on stdout and a progress bar on stderr. Exit code 0, or 1 when the tally does not add up
+ * or a use case failed unexpectedly.
+ */
+export async function runSimulateCommand(c: SimulateCommand): Promise<number> {
+  const { loadCompiledStrategy } = await import('#shared/strategy/load.ts');
+  const { ProgressBar, readCustomersFile } = await import('./import.ts');
+  const base = loadCompiledStrategy(c.strategyFile);
+  const other = c.diffFile ? loadCompiledStrategy(c.diffFile) : undefined;
+  const { events, unreadable } = readEventsFile(c.eventsFile);
+  const window = replayWindow(events, {
+    ...(c.start !== undefined && { start: c.start }),
+    ...(c.until !== undefined && { until: c.until }),
+  });
+  const plan = c.customersFile ? readCustomersFile(c.customersFile, window.start) : undefined;
+  const customers = plan?.valid.flatMap((r) => r.events) ?? [];
+  const warn = (line: string) => {
+    if (!c.json) process.stderr.write(`${line}\n`);
+  };
+  if (unreadable.length > 0)
+    warn(
+      `${c.eventsFile}: ${unreadable.length} unreadable lines skipped (first: line ${unreadable[0]?.line}, ${unreadable[0]?.reason})`,
+    );
+  if (plan && plan.invalid.length > 0)
+    warn(
+      `${c.customersFile}: ${plan.invalid.length} invalid customer rows skipped (contact import --customers ${c.customersFile} --dry-run lists them)`,
+    );
+
+  const run = async (strategy: typeof base, label: string) => {
+    const bar = c.json ? undefined : new ProgressBar(label, events.length);
+    const result = await simulate({
+      strategy,
+      customers,
+      events,
+      start: window.start,
+      until: window.until,
+      onProgress: (done, total) => bar?.update(done, total),
+    });
+    bar?.done();
+    return result;
+  };
+  const result = await run(base, 'simulate');
+  const compared = other ? await run(other, 'simulate --diff') : undefined;
+  const problems = [...unbalanced(result.campaigns), ...(compared ? unbalanced(compared.campaigns) : [])];
+  const failed = Object.keys(result.failures).length + Object.keys(compared?.failures ?? {}).length;
+
+  if (c.json) {
+    const diff = compared ? diffTallies(result.campaigns, compared.campaigns) : undefined;
+    process.stdout.write(
+      `${JSON.stringify({ strategy: c.strategyFile, ...result, ...(compared && { diff: { strategy: c.diffFile, result: compared, changes: diff } }) }, null, 2)}\n`,
+    );
+  } else {
+    console.log(`strategy ${c.strategyFile}\n`);
+    console.log(formatTallies(result.campaigns));
+    console.log(`\n${formatSummary(result)}`);
+    if (compared && c.diffFile) {
+      console.log(`\nstrategy ${c.diffFile}\n`);
+      console.log(formatTallies(compared.campaigns));
+      console.log(`\nchanges (${c.strategyFile} → ${c.diffFile}):\n`);
+      console.log(
+        formatDiff(diffTallies(result.campaigns, compared.campaigns), { base: 'base', other: 'other' }),
+      );
+    }
+  }
+  if (problems.length > 0) console.error(`the tally does not add up for: ${problems.join(', ')}`);
+  return problems.length > 0 || failed > 0 ? 1 : 0;
+}
