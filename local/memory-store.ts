@@ -463,7 +463,7 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
       if (!c || c.ttl < nowSeconds) continue;
       const r = c.record;
       if (r.outcome !== 'sent' && r.outcome !== 'holdout') continue;
-      if (r.decidedAt < since || r.decidedAt > conversion.at) continue;
+      if (r.decidedAt < since || r.decidedAt >= conversion.at) continue;
       if (!latest || r.decidedAt > latest.decidedAt || (r.decidedAt === latest.decidedAt && sk > latestSk)) {
         latest = r;
         latestSk = sk;

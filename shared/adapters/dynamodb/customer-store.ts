@@ -504,7 +504,8 @@ export class DynamoCustomerStore implements CustomerStore, CustomerDataStore, Ac
         (r) =>
           (r.outcome === 'sent' || r.outcome === 'holdout') &&
           r.decidedAt >= since &&
-          r.decidedAt <= conversion.at,
+          // Strictly before: the order that triggered a contact is not that contact's conversion.
+          r.decidedAt < conversion.at,
       )
       .sort((a, b) => (a.decidedAt < b.decidedAt ? 1 : -1));
     const latest = records[0];
