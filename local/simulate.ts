@@ -24,6 +24,7 @@ import { type ActivityDeps, recordActivity } from '#shared/use-cases/record-acti
 import { sendDeferred } from '#shared/use-cases/send-deferred.ts';
 import type { BusEvent, RowProblem } from './import.ts';
 import { MemoryCustomerStore } from './memory-store.ts';
+import type { EventEnvelope } from './servers/eventbridge.ts';
 
 /**
  * `contact simulate`: a dry run of a contact strategy over an event history. The events go through the
@@ -165,17 +166,8 @@ export function byTime<T extends { time: number }>(events: readonly T[]): { time
 
 // --- The bus: envelope and routes, as the local EventBridge builds them ----------------------------
 
-export interface Envelope {
-  readonly version: '0';
-  readonly id: string;
-  readonly 'detail-type': string;
-  readonly source: string;
-  readonly account: string;
-  readonly time: string;
-  readonly region: string;
-  readonly resources: string[];
-  readonly detail: Record<string, unknown>;
-}
+/** The same envelope the local EventBridge endpoint builds. */
+export type Envelope = EventEnvelope;
 
 /** EventBridge's `time`: whole seconds, no fraction. */
 const eventTime = (ms: number): string =>
