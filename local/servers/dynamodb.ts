@@ -49,6 +49,8 @@ export async function startDynamoDbLocal(port: number, host = '127.0.0.1'): Prom
     '-jar',
     join(dir, 'DynamoDBLocal.jar'),
     '-inMemory',
+    // No telemetry from a developer's machine or CI (it also writes dynamodb-local-metadata.json).
+    '-disableTelemetry',
     '-port',
     String(port),
   ]

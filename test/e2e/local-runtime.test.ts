@@ -175,7 +175,7 @@ describe('the local runtime', () => {
   it('stops every server and leaves no DynamoDB Local JVM behind', async () => {
     const port = runtime.ports.dynamodb;
     const javaRunning = () =>
-      spawnSync('pgrep', ['-f', `DynamoDBLocal.jar -inMemory -port ${port}$`]).status === 0;
+      spawnSync('pgrep', ['-f', `DynamoDBLocal.jar -inMemory -disableTelemetry -port ${port}$`]).status === 0;
     expect(javaRunning()).toBe(true);
 
     await runtime.stop();

@@ -5,7 +5,9 @@ import { freePort } from '#local/servers/free-port.ts';
 
 const javaOn = (port: number): number => {
   try {
-    return execFileSync('pgrep', ['-f', `DynamoDBLocal.jar -inMemory -port ${port}$`], { encoding: 'utf8' })
+    return execFileSync('pgrep', ['-f', `DynamoDBLocal.jar -inMemory -disableTelemetry -port ${port}$`], {
+      encoding: 'utf8',
+    })
       .trim()
       .split('\n').length;
   } catch {
