@@ -1,20 +1,9 @@
+import { prng } from '#local/sample-data.ts';
 import type { ConsentMap, CustomerState } from '#shared/domain/customer.ts';
 import { compileEngine, type Engine } from '#shared/engine/compile.ts';
 import { decide } from '#shared/engine/decide.ts';
 import { loadCompiledStrategy } from '#shared/strategy/load.ts';
 import type { Strategy } from '#shared/strategy/schema.ts';
-
-/** A deterministic PRNG (mulberry32), so every run replays the same events. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The sample strategy grown to 10 campaigns (copies of its event-triggered ones under new ids). */
 export function tenCampaignEngine(file = 'strategy/contact-strategy.yaml'): Engine {

@@ -65,7 +65,7 @@ const DAY = 86_400_000;
 const HOUR = 3_600_000;
 
 /** mulberry32: tiny, fast, good enough for test data, and the same on every platform. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -32,14 +32,16 @@ function render(
   channel: Channel,
   state: CustomerState,
   event: unknown,
-): RenderedMessage {
-  const { engine, links } = deps;
+): { message: RenderedMessage; unsubscribe: string } {
+  const { engine } = deps;
   const campaign = engine.campaigns.find((c) => c.campaign.id === decision.campaignId)?.campaign;
   const template = campaign?.variants.find((v) => v.id === decision.variant)?.template;
   const profile = state.profile;
   if (!campaign || !template || !profile)
     throw new PermanentSendError('campaign, variant or profile gone', 'GONE');
-  return renderMessage({
+  // Signed once: the same links go into the message and into its List-Unsubscribe header.
+  const links = deps.links.links(profile.customerId, campaign.purpose, channel);
+  const message = renderMessage({
     templates: engine.templates,
     templateId: template,
     channel,
@@ -51,15 +53,17 @@ function render(
       campaign,
       ...(decision.variant !== undefined && { variant: decision.variant }),
       ...(engine.strategy.brand && { brand: engine.strategy.brand }),
-      links: links.links(profile.customerId, campaign.purpose, channel),
+      links,
     }),
   });
+  return { message, unsubscribe: links.unsubscribe };
 }
 
 async function sendOne(
   deps: DeliverDeps,
   decision: Decision,
   message: RenderedMessage,
+  unsubscribe: string,
   state: CustomerState,
 ): Promise<SendResult> {
   const profile = state.profile;
@@ -67,7 +71,6 @@ async function sendOne(
   if (!profile || !campaign) throw new PermanentSendError('profile or campaign gone', 'GONE');
   switch (message.channel) {
     case 'email': {
-      const { unsubscribe } = deps.links.links(profile.customerId, campaign.purpose, 'email');
       return deps.channels.email.sendEmail({
         to: profile.email ?? '',
         from: deps.from,
@@ -137,8 +140,8 @@ export async function deliver(
   const facts: Fact[] = [...decision.facts];
   for (const [i, channel] of channels.entries()) {
     try {
-      const message = render(deps, decision, channel, state, event);
-      const { messageId } = await sendOne(deps, decision, message, state);
+      const { message, unsubscribe } = render(deps, decision, channel, state, event);
+      const { messageId } = await sendOne(deps, decision, message, unsubscribe, state);
       // A deferred decision keeps its sendAt once sent: the record shows it went out as scheduled.
       const { fallbackChannels, status, reason, ...rest } = decision as ContactRecord;
       const record: ContactRecord = { ...rest, outcome: 'sent', channel, messageId, facts };
