@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import type { EventPattern } from '#shared/event-pattern/index.ts';
+import { activityPattern } from '#shared/routing.ts';
 import { strategyBundleJson } from '#shared/strategy/load.ts';
 import type { TemplateSet } from '#shared/strategy/templates.ts';
 import { validateStrategy } from '#shared/strategy/validate.ts';
@@ -16,6 +18,8 @@ import { StatelessStack } from './stateless-stack.ts';
 export interface DeployedStrategy {
   /** One route per enabled campaign: the rules. */
   readonly campaigns: readonly CampaignRoute[];
+  /** The events `activity` counts or attributes (`activityPattern`); none: no activity rule. */
+  readonly activityPattern?: EventPattern;
   /** The validated strategy with its templates as JSON: inlined into the functions' code. */
   readonly bundleJson: string;
 }
@@ -35,7 +39,12 @@ export function loadDeployedStrategy(file: string): DeployedStrategy {
     // strategyBundleJson validated this very document; a difference is a bug, not a user error.
     throw new Error(`the serialised strategy no longer validates: ${JSON.stringify(problems)}`);
   }
-  return { campaigns: routesFromStrategy(strategy), bundleJson };
+  const activity = activityPattern(strategy);
+  return {
+    campaigns: routesFromStrategy(strategy),
+    ...(activity && { activityPattern: activity }),
+    bundleJson,
+  };
 }
 
 /** How {@link createContactApp} is built. */
@@ -100,6 +109,7 @@ export function createContactApp(options: ContactAppOptions): ContactApp {
     contactTable: stateful.contactTable,
     secrets: stateful.secrets,
     campaigns: strategy.campaigns,
+    ...(strategy.activityPattern && { activityPattern: strategy.activityPattern }),
     bundledStrategyJson: strategy.bundleJson,
     description: 'Contact triggers: event bus, routing, queues, email sending, schedules and functions',
   });

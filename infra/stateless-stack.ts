@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
+import type { EventPattern } from '#shared/event-pattern/index.ts';
 import { type CampaignRoute, CampaignRouting } from './constructs/campaign-routing.ts';
 import type { ContactTable } from './constructs/contact-table.ts';
 import { CustomerEventRouting } from './constructs/customer-event-routing.ts';
@@ -26,6 +27,8 @@ export interface StatelessStackProps extends StackProps {
   readonly secrets: SigningSecrets;
   /** One route per enabled campaign of the contact strategy. */
   readonly campaigns: readonly CampaignRoute[];
+  /** The events the activity function counts or attributes; none: no activity rule. */
+  readonly activityPattern?: EventPattern;
   /**
    * The validated strategy with its templates as JSON (`strategyBundleJson`), inlined into every
    * function that runs the decision engine.
@@ -155,7 +158,7 @@ export class StatelessStack extends Stack {
 
     this.activity = new QueueConsumer(this, 'Activity', {
       name: 'activity',
-      description: 'Every customer event: threshold counters and goal conversions',
+      description: 'Counted and goal events: threshold counters and goal conversions',
       purpose: 'the activity queue',
       encryptionKey,
       bundledStrategyJson,
@@ -187,6 +190,7 @@ export class StatelessStack extends Stack {
       deadLetterQueue: this.routing.targetDeadLetterQueue,
       profileQueue: this.profile.buffer.queue,
       activityQueue: this.activity.buffer.queue,
+      ...(props.activityPattern && { activityPattern: props.activityPattern }),
       feedbackQueue: this.feedback.buffer.queue,
       configurationSetName: this.email.configurationSetName,
     });

@@ -32,11 +32,50 @@ export const CUSTOMER_DATA_PATTERN: EventPattern = {
   source: [PROFILE_SOURCE, CONSENT_SOURCE, CUSTOMERS_SOURCE],
 };
 
-/** Every customer event from the apps (not the platform's own `contact.*`, with a `detail.customerId`) → `activity`. */
+/**
+ * Every customer event from the apps (not the platform's own `contact.*`, with a `detail.customerId`).
+ * The activity rule narrows this to the events the strategy counts or attributes
+ * ({@link activityPattern}); this is the outer bound a narrowed pattern never exceeds.
+ */
 export const ACTIVITY_PATTERN: EventPattern = {
   source: [{ 'anything-but': { prefix: PLATFORM_SOURCE_PREFIX } }],
   detail: { customerId: [{ exists: true }] },
 };
+
+/**
+ * The events `activity` has work for: those a threshold rule counts (`trigger.when.count`) and those a
+ * goal names as its conversion (`goal.conversion`), as one `$or` of (source, detail-type) pairs. Every
+ * other event would only cost an SQS message, an invocation and a log line to be ignored there, so it
+ * is not routed (docs/adr/0002-route-only-counted-events-to-activity.md). `undefined` when the strategy
+ * counts and attributes nothing: no activity rule at all.
+ */
+export function activityPattern(strategy: Strategy): EventPattern | undefined {
+  const pairs = new Map<string, { source?: string; detailType: string }>();
+  for (const c of strategy.campaigns.filter((c) => c.enabled)) {
+    for (const e of [c.trigger.when?.count, c.goal?.conversion]) {
+      if (!e) continue;
+      pairs.set(JSON.stringify([e.source ?? null, e.detailType]), {
+        ...(e.source !== undefined && { source: e.source }),
+        detailType: e.detailType,
+      });
+    }
+  }
+  if (pairs.size === 0) return undefined;
+  const sorted = [...pairs.values()].sort((a, b) =>
+    `${a.source ?? ''}\0${a.detailType}` < `${b.source ?? ''}\0${b.detailType}` ? -1 : 1,
+  );
+  const alternatives = sorted.map(
+    (p): EventPattern => ({
+      source: p.source !== undefined ? [p.source] : ACTIVITY_PATTERN.source,
+      'detail-type': [p.detailType],
+    }),
+  );
+  const [only] = alternatives;
+  return {
+    ...(alternatives.length === 1 && only ? only : { $or: alternatives }),
+    detail: { customerId: [{ exists: true }] },
+  };
+}
 
 /** Normalised SMS and push feedback on the platform's bus → the `feedback` queue. */
 export const FEEDBACK_PATTERN: EventPattern = { source: [FEEDBACK_SOURCE] };
@@ -71,10 +110,13 @@ export function platformRoutes(strategy: Strategy, options: { configurationSetNa
         campaignId: c.id,
       }),
     );
+  const activity = activityPattern(strategy);
   return [
     ...campaigns,
     { name: 'customer-data', bus: TRIGGER_BUS_NAME, pattern: CUSTOMER_DATA_PATTERN, target: 'profile' },
-    { name: 'customer-activity', bus: TRIGGER_BUS_NAME, pattern: ACTIVITY_PATTERN, target: 'activity' },
+    ...(activity
+      ? [{ name: 'customer-activity', bus: TRIGGER_BUS_NAME, pattern: activity, target: 'activity' } as const]
+      : []),
     {
       name: 'email-feedback',
       bus: 'default',

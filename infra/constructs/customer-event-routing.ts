@@ -2,17 +2,14 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import {
-  ACTIVITY_PATTERN,
-  CUSTOMER_DATA_PATTERN,
-  FEEDBACK_PATTERN,
-  sesFeedbackPattern,
-} from '#shared/routing.ts';
+import type { EventPattern } from '#shared/event-pattern/index.ts';
+import { CUSTOMER_DATA_PATTERN, FEEDBACK_PATTERN, sesFeedbackPattern } from '#shared/routing.ts';
 import { TARGET_DELIVERY } from './campaign-routing.ts';
 
 // The patterns are defined once, in shared/routing.ts: the local EventBridge endpoint routes with them too.
 export {
   ACTIVITY_PATTERN,
+  activityPattern,
   CUSTOMER_DATA_PATTERN,
   FEEDBACK_PATTERN,
   sesFeedbackPattern,
@@ -29,14 +26,19 @@ export interface CustomerEventRoutingProps {
   readonly deadLetterQueue: sqs.IQueue;
   readonly profileQueue: sqs.IQueue;
   readonly activityQueue: sqs.IQueue;
+  /**
+   * The events the strategy counts or attributes (`activityPattern(strategy)` in shared/routing.ts).
+   * @default - no activity rule: the strategy counts and attributes nothing
+   */
+  readonly activityPattern?: EventPattern;
   readonly feedbackQueue: sqs.IQueue;
   /** The SES configuration set whose events are feedback. */
   readonly configurationSetName: string;
 }
 
 /**
- * The platform's own routing beside the campaigns': customer data to `profile`, every customer event
- * to `activity`, provider feedback to `feedback`. Each target gets the whole EventBridge event as the
+ * The platform's own routing beside the campaigns': customer data to `profile`, the customer events
+ * the strategy counts or attributes to `activity`, provider feedback to `feedback`. Each target gets the whole EventBridge event as the
  * message (the consumers parse the envelope), the same retries as the campaign targets and the routing
  * DLQ.
  *
@@ -47,7 +49,7 @@ export interface CustomerEventRoutingProps {
  */
 export class CustomerEventRouting extends Construct {
   readonly customerDataRule: events.Rule;
-  readonly activityRule: events.Rule;
+  readonly activityRule?: events.Rule;
   readonly feedbackRule: events.Rule;
   readonly sesFeedbackRule: events.Rule;
 
@@ -63,12 +65,14 @@ export class CustomerEventRouting extends Construct {
       targets: [target(props.profileQueue)],
     });
 
-    this.activityRule = new events.Rule(this, 'Activity', {
-      eventBus: props.eventBus,
-      description: 'Every customer event (not contact.*) to the activity queue: counters and conversions',
-      eventPattern: pattern(ACTIVITY_PATTERN),
-      targets: [target(props.activityQueue)],
-    });
+    if (props.activityPattern) {
+      this.activityRule = new events.Rule(this, 'Activity', {
+        eventBus: props.eventBus,
+        description: 'Customer events that threshold rules count or goals attribute, to the activity queue',
+        eventPattern: pattern(props.activityPattern),
+        targets: [target(props.activityQueue)],
+      });
+    }
 
     this.feedbackRule = new events.Rule(this, 'Feedback', {
       eventBus: props.eventBus,

@@ -6,8 +6,9 @@ import type { IConstruct } from 'constructs';
 import type { CampaignRoute } from '#infra/constructs/campaign-routing.ts';
 import { REPO_ROOT } from '#infra/constructs/platform-function.ts';
 import { type ContactApp, createContactApp } from '#infra/contact-app.ts';
+import { activityPattern } from '#shared/routing.ts';
 import { DATE_TRIGGER_DETAIL_TYPE, DATE_TRIGGER_SOURCE } from '#shared/strategy/campaign-pattern.ts';
-import { strategyBundleJson } from '#shared/strategy/load.ts';
+import { loadStrategyFile, strategyBundleJson } from '#shared/strategy/load.ts';
 
 /**
  * A small valid strategy (with templates): its JSON is what the test apps inline into the functions;
@@ -20,6 +21,11 @@ let fixtureJson: string | undefined;
 export function fixtureStrategyJson(): string {
   fixtureJson ??= strategyBundleJson(join(REPO_ROOT, FIXTURE_STRATEGY_FILE));
   return fixtureJson;
+}
+
+/** The activity rule's pattern of the fixture strategy (`activityPattern`). */
+export function fixtureActivityPattern() {
+  return activityPattern(loadStrategyFile(join(REPO_ROOT, FIXTURE_STRATEGY_FILE)));
 }
 
 /** The route of a date-triggered campaign, as `routesFromStrategy` makes it (`campaignPattern`). */
@@ -55,7 +61,10 @@ export function buildApp(
 ): ContactApp {
   return createContactApp({
     context: { ...cdkJsonContext(), strategyFile: FIXTURE_STRATEGY_FILE, ...context },
-    loadStrategy: () => ({ campaigns, bundleJson: fixtureStrategyJson() }),
+    loadStrategy: () => {
+      const activity = fixtureActivityPattern();
+      return { campaigns, ...(activity && { activityPattern: activity }), bundleJson: fixtureStrategyJson() };
+    },
     bundle: options.bundle ?? false,
   });
 }

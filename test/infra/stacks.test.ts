@@ -6,25 +6,24 @@ import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type CampaignRoute, DATE_TRIGGER_SCHEDULE } from '#infra/constructs/campaign-routing.ts';
-import {
-  ACTIVITY_PATTERN,
-  CUSTOMER_DATA_PATTERN,
-  FEEDBACK_PATTERN,
-} from '#infra/constructs/customer-event-routing.ts';
+import { CUSTOMER_DATA_PATTERN, FEEDBACK_PATTERN } from '#infra/constructs/customer-event-routing.ts';
 import { PlatformChecks } from '#infra/constructs/nag.ts';
 import type { PlatformFunction } from '#infra/constructs/platform-function.ts';
 import { SIGNING_KEY_LENGTH } from '#infra/constructs/signing-secrets.ts';
 import { DEFAULT_EVENT_BUS_NAME } from '#infra/constructs/trigger-bus.ts';
-import type { ContactApp } from '#infra/contact-app.ts';
+import { type ContactApp, createContactApp } from '#infra/contact-app.ts';
 import { CONSENT_SOURCE, CUSTOMERS_SOURCE, PROFILE_SOURCE, TRIGGER_BUS_NAME } from '#shared/domain/events.ts';
 import { testEventPattern } from '#shared/event-pattern/index.ts';
 import { platformRoutes } from '#shared/routing.ts';
 import { loadStrategyFile } from '#shared/strategy/load.ts';
 import {
   buildApp,
+  cdkJsonContext,
   dateRoute,
   FIXTURE_STRATEGY_FILE,
   type FlatStatement,
+  fixtureActivityPattern,
+  fixtureStrategyJson,
   logicalId,
   permissionsOf,
   render,
@@ -328,7 +327,10 @@ describe('stateless stack: bus, archive and campaign routing', () => {
 });
 
 describe('stateless stack: customer-event routing', () => {
-  const ruleOf = (rule: IConstruct) => resourceOf(rule).Properties;
+  const ruleOf = (rule: IConstruct | undefined) => {
+    if (!rule) throw new Error('no such rule');
+    return resourceOf(rule).Properties;
+  };
   const routing = () => built.stateless.customerEventRouting;
 
   it('uses the public contract’s source names and the shared routes (the local runtime routes with them too)', () => {
@@ -337,12 +339,16 @@ describe('stateless stack: customer-event routing', () => {
     const shared = platformRoutes(loadStrategyFile(FIXTURE_STRATEGY_FILE)).filter(
       (r) => r.target !== 'buffer' && r.bus === TRIGGER_BUS_NAME,
     );
-    expect(shared.map((r) => r.pattern)).toEqual([CUSTOMER_DATA_PATTERN, ACTIVITY_PATTERN, FEEDBACK_PATTERN]);
+    expect(shared.map((r) => r.pattern)).toEqual([
+      CUSTOMER_DATA_PATTERN,
+      fixtureActivityPattern(),
+      FEEDBACK_PATTERN,
+    ]);
   });
 
   it.each([
     ['customerDataRule', 'profile', CUSTOMER_DATA_PATTERN],
-    ['activityRule', 'activity', ACTIVITY_PATTERN],
+    ['activityRule', 'activity', fixtureActivityPattern()],
     ['feedbackRule', 'feedback', FEEDBACK_PATTERN],
   ] as const)(
     '%s on contact-triggers sends the whole event to the %s queue, with retries and the routing DLQ',
@@ -370,19 +376,34 @@ describe('stateless stack: customer-event routing', () => {
     expect(testEventPattern(pattern, { source: 'shop.orders', detail: { customerId: 'c' } })).toBe(false);
   });
 
-  it('routes every app event with a customerId to the activity queue, and none of the platform’s own', () => {
+  it('routes the events the strategy counts or attributes to the activity queue, nothing else', () => {
     const pattern = ruleOf(routing().activityRule).EventPattern;
-    const event = (source: string, detail: Record<string, unknown> = { customerId: 'c-1' }) => ({
+    const event = (
+      source: string,
+      detailType: string,
+      detail: Record<string, unknown> = { customerId: 'c-1' },
+    ) => ({
       source,
-      'detail-type': 'Anything',
+      'detail-type': detailType,
       detail,
     });
-    expect(testEventPattern(pattern, event('shop.orders'))).toBe(true);
-    expect(testEventPattern(pattern, event('newsletter'))).toBe(true);
-    expect(testEventPattern(pattern, event('shop.orders', { orderId: 'o-1' }))).toBe(false);
+    // The fixture's goal names shop.orders / OrderPlaced.
+    expect(testEventPattern(pattern, event('shop.orders', 'OrderPlaced'))).toBe(true);
+    expect(testEventPattern(pattern, event('shop.orders', 'OrderCancelled'))).toBe(false);
+    expect(testEventPattern(pattern, event('newsletter', 'OrderPlaced'))).toBe(false);
+    expect(testEventPattern(pattern, event('shop.orders', 'OrderPlaced', { orderId: 'o-1' }))).toBe(false);
     for (const own of ['contact.profiles', 'contact.consent', 'contact.schedule', 'contact.feedback']) {
-      expect(testEventPattern(pattern, event(own))).toBe(false);
+      expect(testEventPattern(pattern, event(own, 'OrderPlaced'))).toBe(false);
     }
+  });
+
+  it('has no activity rule when the strategy counts and attributes nothing', () => {
+    const bare = createContactApp({
+      context: { ...cdkJsonContext(), strategyFile: FIXTURE_STRATEGY_FILE },
+      loadStrategy: () => ({ campaigns: [dateRoute('only-dates')], bundleJson: fixtureStrategyJson() }),
+      bundle: false,
+    });
+    expect(bare.stateless.customerEventRouting.activityRule).toBeUndefined();
   });
 
   it('takes SES events from the default bus, only those of the platform’s configuration set', () => {

@@ -46,7 +46,7 @@ const entry = (over: Partial<PutEventsRequestEntry> = {}): PutEventsRequestEntry
 });
 
 describe('PutEvents', () => {
-  it('routes a trigger to its campaign ({ campaignId, event }) and to the activity queue, with the event envelope', async () => {
+  it('routes a trigger to its campaign ({ campaignId, event }) with the event envelope, and not to activity when nothing counts it', async () => {
     const out = await client.send(new PutEventsCommand({ Entries: [entry({ Resources: ['arn:x'] })] }));
 
     expect(out.FailedEntryCount).toBe(0);
@@ -63,8 +63,28 @@ describe('PutEvents', () => {
       resources: ['arn:x'],
       detail: { customerId: 'c-1' },
     };
+    expect(delivered).toEqual([{ target: 'buffer', body: { campaignId: 'welcome', event } }]);
+  });
+
+  it('routes a counted trigger to its campaign and, as the bare event, to the activity queue', async () => {
+    const out = await client.send(
+      new PutEventsCommand({
+        Entries: [entry({ Source: 'shop.orders', DetailType: 'OrderPlaced', Resources: ['arn:x'] })],
+      }),
+    );
+    const event = {
+      version: '0',
+      id: out.Entries?.[0]?.EventId,
+      'detail-type': 'OrderPlaced',
+      source: 'shop.orders',
+      account: '000000000000',
+      time: '2026-03-02T09:00:00Z',
+      region: 'eu-west-1',
+      resources: ['arn:x'],
+      detail: { customerId: 'c-1' },
+    };
     expect(delivered).toEqual([
-      { target: 'buffer', body: { campaignId: 'welcome', event } },
+      { target: 'buffer', body: { campaignId: 'loyalty-third-order', event } },
       { target: 'activity', body: event },
     ]);
     expect(Object.keys(delivered[1]?.body ?? {})).toEqual(Object.keys(event));
@@ -74,13 +94,20 @@ describe('PutEvents', () => {
     ['a profile event', 'contact.profiles', 'CustomerProfileUpdated', undefined, ['profile']],
     ['a consent event without EventBusName', 'contact.consent', 'ConsentGranted', '', ['profile']],
     ['an SES event on the default bus', 'aws.ses', 'Email Bounced', 'default', ['feedback']],
-    ['an app event no campaign listens to', 'shop.orders', 'OrderShipped', 'contact-triggers', ['activity']],
+    ['an app event nothing listens to, nowhere', 'shop.orders', 'OrderShipped', 'contact-triggers', []],
+    [
+      'a goal event no campaign is triggered by',
+      'insurance.policies',
+      'PolicyRenewed',
+      undefined,
+      ['activity'],
+    ],
     [
       'the bus by ARN',
-      'shop.carts',
-      'CartAbandoned',
+      'shop.orders',
+      'OrderPlaced',
       'arn:aws:events:eu-west-1:000000000000:event-bus/contact-triggers',
-      ['activity'],
+      ['buffer', 'activity'],
     ],
   ])('routes %s', async (_, source, detailType, bus, targets) => {
     const out = await client.send(
@@ -127,8 +154,8 @@ describe('PutEvents', () => {
     );
     expect(out.Entries?.[3]?.ErrorMessage).toMatch(/over the limit of 262144 bytes/);
     expect(out.Entries?.[7]?.EventId).toBeDefined();
-    // Only the valid entry travelled: to welcome and to the activity counters.
-    expect(delivered.map((d) => d.target)).toEqual(['buffer', 'activity']);
+    // Only the valid entry travelled: to welcome (nothing counts newsletter sign-ups).
+    expect(delivered.map((d) => d.target)).toEqual(['buffer']);
     expect(JSON.stringify(delivered)).toContain('c-2');
     expect(server.stats().failed).toMatchObject({ InvalidArgument: 4, MalformedDetail: 2 });
   });
