@@ -1,8 +1,9 @@
 import * as z from 'zod';
+import { CONTACT_REF_TAG, decodeContactRef } from '#shared/domain/contact-ref.ts';
 import type { Suppression } from '#shared/domain/customer.ts';
 import { FEEDBACK_SOURCE, SES_SOURCE } from '#shared/domain/events.ts';
 import type { Clock } from '#shared/domain/ports.ts';
-import type { CustomerDataStore, CustomerStore } from '#shared/domain/store.ts';
+import type { ContactRecord, ContactRef, CustomerDataStore, CustomerStore } from '#shared/domain/store.ts';
 import { CUSTOMER_ID } from '#shared/engine/event.ts';
 import { InvalidInputError } from '#shared/errors.ts';
 
@@ -76,6 +77,8 @@ export type FeedbackAction =
       readonly messageId: string;
       /** Set when the event names the customer (SMS): it must be the owner of the message. */
       readonly customerId?: string;
+      /** The record's keys, when the message carried them (an email's `record` tag). */
+      readonly ref?: ContactRef;
       readonly feedback: Feedback;
       readonly suppression?: Suppression;
     }
@@ -133,7 +136,12 @@ const envelope = z.object({
 /** The parts of an SES event record we read; every other field (addresses included) is ignored. */
 const sesRecord = z.object({
   eventType: z.string().max(64),
-  mail: z.object({ messageId, timestamp: isoTime.optional() }),
+  mail: z.object({
+    messageId,
+    timestamp: isoTime.optional(),
+    // The message's tags, as SES repeats them; anything unexpected here is ignored, not refused.
+    tags: z.record(z.string(), z.array(z.string())).optional().catch(undefined),
+  }),
 });
 const objectError = (issue: { input?: unknown }) =>
   issue.input === undefined ? 'is missing' : 'is not an object';
@@ -186,7 +194,13 @@ function sesAction(detailType: SesDetailType, raw: unknown, time: string): Feedb
   const { [spec.object]: object } = parse(z.object({ [spec.object]: objectSchema }), raw, what, 'detail');
   // Send, Reject and Rendering Failure carry no time of their own: the bus event's time is SES's.
   const at = iso(object?.timestamp ?? time);
-  const base = { kind: 'message', channel: 'email', messageId: record.mail.messageId } as const;
+  const ref = decodeContactRef(record.mail.tags?.[CONTACT_REF_TAG]?.[0]);
+  const base = {
+    kind: 'message',
+    channel: 'email',
+    messageId: record.mail.messageId,
+    ...(ref && { ref }),
+  } as const;
   if (object && 'bounceType' in object) {
     return object.bounceType === 'Permanent'
       ? { ...base, feedback: { type: 'bounced', at }, suppression: { reason: 'bounced', at } }
@@ -252,6 +266,29 @@ export function interpretFeedback(event: unknown): FeedbackAction {
  *    (a replayed or redelivered event), so the same event gives the same answer and one entry.
  * Malformed or unknown input throws {@link InvalidInputError} before anything is written.
  */
+/**
+ * The record a message's feedback belongs to. An email names its record in a tag; that counts only if
+ * the record sent this very message. Otherwise (SMS, or a record from before the tag) the message-id
+ * index leads to it.
+ */
+async function locate(
+  deps: FeedbackDeps,
+  action: Extract<FeedbackAction, { kind: 'message' }>,
+): Promise<{ ref: ContactRef; record: ContactRecord } | undefined> {
+  if (action.ref) {
+    const { customerId, campaignId, idempotencyKey } = action.ref;
+    const record = await deps.store.getContact(customerId, campaignId, idempotencyKey);
+    if (record?.messageId === action.messageId) return { ref: action.ref, record };
+  }
+  const ref = await deps.store.findContactByMessageId(action.messageId);
+  if (!ref) return undefined;
+  if (action.customerId !== undefined && action.customerId !== ref.customerId) {
+    throw new InvalidInputError('Feedback event: detail.messageId belongs to another customer');
+  }
+  const record = await deps.store.getContact(ref.customerId, ref.campaignId, ref.idempotencyKey);
+  return record && { ref, record };
+}
+
 export async function applyFeedback(deps: FeedbackDeps, event: unknown): Promise<FeedbackResult> {
   const action = interpretFeedback(event);
   if (action.kind === 'ignored') return 'ignored';
@@ -264,13 +301,9 @@ export async function applyFeedback(deps: FeedbackDeps, event: unknown): Promise
     return 'recorded';
   }
 
-  const ref = await deps.store.findContactByMessageId(action.messageId);
-  if (!ref) return 'unknown_message';
-  if (action.customerId !== undefined && action.customerId !== ref.customerId) {
-    throw new InvalidInputError('Feedback event: detail.messageId belongs to another customer');
-  }
-  const record = await deps.store.getContact(ref.customerId, ref.campaignId, ref.idempotencyKey);
-  if (!record) return 'unknown_message';
+  const found = await locate(deps, action);
+  if (!found) return 'unknown_message';
+  const { ref, record } = found;
   if (record.channel !== undefined && record.channel !== action.channel) {
     throw new InvalidInputError(
       `Feedback event: the message was sent by ${record.channel}, the event is about ${action.channel}`,

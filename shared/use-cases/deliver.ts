@@ -1,3 +1,4 @@
+import { CONTACT_REF_TAG, encodeContactRef } from '#shared/domain/contact-ref.ts';
 import type { CustomerState } from '#shared/domain/customer.ts';
 import type { Decision, Fact } from '#shared/domain/decision.ts';
 import {
@@ -71,6 +72,7 @@ async function sendOne(
   if (!profile || !campaign) throw new PermanentSendError('profile or campaign gone', 'GONE');
   switch (message.channel) {
     case 'email': {
+      const ref = encodeContactRef(decision);
       return deps.channels.email.sendEmail({
         to: profile.email ?? '',
         from: deps.from,
@@ -86,6 +88,8 @@ async function sendOne(
           variant: decision.variant ?? 'none',
           customer: profile.customerId,
           decision: decision.idempotencyKey,
+          // SES repeats it in every event of this message: feedback finds the record by its keys.
+          ...(ref !== undefined && { [CONTACT_REF_TAG]: ref }),
         },
       });
     }

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { localPlatformApplicationArn } from '#local/servers/sns.ts';
 import { snsClient } from '#shared/adapters/aws-clients.ts';
 import { SnsPushRegistry } from '#shared/adapters/sns-push.ts';
+import { CONTACT_REF_TAG, encodeContactRef } from '#shared/domain/contact-ref.ts';
 import { InvalidInputError } from '#shared/errors.ts';
 import { applyFeedback, type FeedbackDeps } from '#shared/use-cases/apply-feedback.ts';
 import { evaluateTrigger } from '#shared/use-cases/evaluate-trigger.ts';
@@ -37,6 +38,9 @@ const SES = {
   'Email Clicked': ['Click', 'click'],
 } as const;
 
+/** The `record` tag each welcome email was sent with, by SES message id. */
+const refTags = new Map<string, Record<string, string[]>>();
+
 /** An SES configuration-set event for one of our messages, as the default bus delivers it. */
 function sesEvent(
   detailType: keyof typeof SES,
@@ -61,7 +65,8 @@ function sesEvent(
         messageId,
         source: 'hallo@example.nl',
         destination: [to],
-        tags: { campaign: ['welcome'] },
+        // SES repeats the message's tags; the emulator keeps none, so the test remembers them.
+        tags: { campaign: ['welcome'], ...refTags.get(messageId) },
       },
       [key]: object,
     },
@@ -112,6 +117,8 @@ async function sendWelcome(id: string) {
   expect(record).toMatchObject({ outcome: 'sent', channel: 'email' });
   const messageId = record.messageId;
   if (!messageId) throw new Error('the welcome email has no message id');
+  const ref = encodeContactRef(record);
+  if (ref) refTags.set(messageId, { [CONTACT_REF_TAG]: [ref] });
   return { record, messageId };
 }
 
@@ -265,8 +272,13 @@ describe('SES feedback against DynamoDB Local and the SES emulator', () => {
     await onboard(p, id, { email: emailOf(id), phone: '06 1234 5678', attributes: { country: 'NL' } });
     const { messageId } = await sendWelcome(id);
     const other = newCustomer();
-    await onboard(p, other, { email: emailOf(other) });
+    await onboard(p, other, { email: emailOf(other), phone: '06 1234 5679', attributes: { country: 'NL' } });
     const theirs = await sendWelcome(other);
+    const theirSms = await evaluateTrigger(p.deps, {
+      campaignId: 'sms-offer',
+      event: busEvent('test.sms', other),
+    });
+    expect(theirSms).toMatchObject({ outcome: 'sent', channel: 'sms' });
     const before = await p.store.exportCustomer(id);
     const beforeState = await p.store.load(id, true);
     const bounce = hardBounce(messageId, emailOf(id));
@@ -280,15 +292,13 @@ describe('SES feedback against DynamoDB Local and the SES emulator', () => {
       ],
       ['no message id', { ...bounce, detail: { ...bounce.detail, mail: { destination: [emailOf(id)] } } }],
       ['a time in the future', hardBounce(messageId, emailOf(id), secondsLater(3_600))],
-      [
-        'an SMS failure for an email message',
-        feedbackEvent('SmsDeliveryFailed', { customerId: id, messageId, reason: 'invalid_number' }),
-      ],
+      // Email records are found by their tag, SMS records by the message-id index.
+      ['an SES event for an SMS message', hardBounce(theirSms.messageId ?? '', emailOf(id))],
       [
         'an SMS failure naming the wrong customer',
         feedbackEvent('SmsDeliveryFailed', {
           customerId: id,
-          messageId: theirs.messageId,
+          messageId: theirSms.messageId,
           reason: 'opted_out',
         }),
       ],
@@ -306,6 +316,14 @@ describe('SES feedback against DynamoDB Local and the SES emulator', () => {
     expect(afterState.suppressions).toEqual(beforeState.suppressions);
     expect(afterState.profile).toEqual(beforeState.profile);
     expect(await feedbackOn(theirs.record)).toEqual([]);
+    expect(await feedbackOn(theirSms)).toEqual([]);
+    // An SMS failure naming an email's message id finds no SMS message, and changes nothing either.
+    expect(
+      await applyFeedback(
+        deps,
+        feedbackEvent('SmsDeliveryFailed', { customerId: id, messageId, reason: 'invalid_number' }),
+      ),
+    ).toBe('unknown_message');
   });
 });
 

@@ -1,3 +1,4 @@
+import { needsMessageIndex } from '#shared/domain/contact-ref.ts';
 import type {
   ActivityCounter,
   ConsentMap,
@@ -176,21 +177,94 @@ export function stateFromItems(customerId: string, items: readonly Item[], now: 
   };
 }
 
+/**
+ * Facts are stored as positional tuples, `[kind, ...values]` in the order below, so that a contact
+ * record stays within 1 KB (1 write unit) even with a long explanation: the field names of every fact
+ * would otherwise take a third of the item. A kind missing here (or a stored object from before) is
+ * kept as the object itself.
+ */
+const FACT_FIELDS: {
+  readonly [K in Fact['kind']]?: readonly Exclude<keyof Extract<Fact, { kind: K }>, 'kind'>[];
+} = {
+  pattern: ['matched'],
+  rule: ['detailType', 'count', 'atLeast', 'within'],
+  audience: ['attribute', 'value', 'passed'],
+  consent: ['purpose', 'channel', 'granted', 'ledgerRef'],
+  cap: ['scope', 'count', 'max', 'per', 'purpose', 'channel'],
+  channel: ['channel', 'usable', 'why'],
+  quiet_hours: ['from', 'to', 'timezone', 'localTime'],
+  delay: ['delay'],
+  expiry: ['expiresAt'],
+  holdout: ['percent', 'bucket'],
+  variant: ['id', 'bucket'],
+  arbitration: ['winner', 'priority'],
+  duplicate: ['idempotencyKey', 'firstDecidedAt'],
+  invalid: ['problem'],
+};
+
+/** Encodes facts as tuples (see {@link FACT_FIELDS}); trailing absent values are left out. */
+export function encodeFacts(facts: readonly Fact[]): string {
+  return JSON.stringify(
+    facts.map((fact) => {
+      const fields = FACT_FIELDS[fact.kind] as readonly string[] | undefined;
+      if (!fields) return fact;
+      const values = fields.map((f) => (fact as unknown as Record<string, unknown>)[f] ?? null);
+      while (values.length > 0 && values[values.length - 1] === null) values.pop();
+      return [fact.kind, ...values];
+    }),
+  );
+}
+
+/** The inverse of {@link encodeFacts}; also reads facts stored as objects. */
+export function decodeFacts(v: unknown): Fact[] {
+  return parseJson<unknown[]>(v, []).map((entry) => {
+    if (!Array.isArray(entry)) return entry as Fact;
+    const [kind, ...values] = entry as [Fact['kind'], ...unknown[]];
+    const fields = (FACT_FIELDS[kind] ?? []) as readonly string[];
+    const fact: Record<string, unknown> = { kind };
+    for (const [i, field] of fields.entries()) {
+      const value = values[i];
+      if (value !== null && value !== undefined) fact[field] = value;
+    }
+    return fact as unknown as Fact;
+  });
+}
+
+/**
+ * A contact record as an item. What the keys already say is not stored twice: the customer id is in
+ * `pk`, the campaign and idempotency key in `sk`, an indexed message id in `gsi1pk`. With the facts
+ * as tuples a typical record is about 600 bytes: one write unit, and no index write unless its
+ * feedback needs one (docs/adr/0002-cost-per-triggered-send.md).
+ */
 export function contactToItem(record: ContactRecord, ttlSeconds: number): Item {
-  const { facts, ...rest } = record;
+  const { facts, customerId, campaignId, idempotencyKey, messageId, ...rest } = record;
+  // An index entry costs a second write unit: only records whose feedback names nothing but the
+  // provider's message id get one (SMS); an email's events carry its keys in a tag.
+  const indexed = messageId !== undefined && needsMessageIndex(record);
   return {
-    pk: pkOf(record.customerId),
-    sk: SK.contact(record.campaignId, record.idempotencyKey),
+    pk: pkOf(customerId),
+    sk: SK.contact(campaignId, idempotencyKey),
     ...rest,
-    facts: JSON.stringify(facts),
-    ...(record.messageId && { gsi1pk: messageIdKey(record.messageId), gsi1sk: 'H' }),
+    facts: encodeFacts(facts),
+    ...(messageId && (indexed ? { gsi1pk: messageIdKey(messageId), gsi1sk: 'H' } : { messageId })),
     ttl: ttlSeconds,
   };
 }
 
 export function contactFromItem(item: Item): ContactRecord {
   const { pk, sk, gsi1pk, gsi1sk, ttl, facts, ...rest } = item;
-  return { ...(rest as unknown as ContactRecord), facts: parseJson<Fact[]>(facts, []) };
+  // `H#<campaignId>#<idempotencyKey>`: campaign ids have no `#` (the strategy schema's id rule).
+  const key = String(sk).slice(SK.contactPrefix.length);
+  const at = key.indexOf('#');
+  const indexed = typeof gsi1pk === 'string' ? gsi1pk.slice(messageIdKey('').length) : undefined;
+  return {
+    ...(rest as unknown as Omit<ContactRecord, 'facts'>),
+    customerId: String(pk).slice(pkOf('').length),
+    campaignId: key.slice(0, at),
+    idempotencyKey: key.slice(at + 1),
+    ...(indexed && { messageId: indexed }),
+    facts: decodeFacts(facts),
+  };
 }
 
 export function ledgerToItem(entry: ConsentLedgerEntry): Item {
