@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { InvalidInputError } from '#shared/errors.ts';
 import { evaluateTrigger } from '#shared/use-cases/evaluate-trigger.ts';
+import { DecisionTally } from './decision-tally.ts';
 import { evaluateDeps, logger } from './platform.ts';
 import { sqsBatchHandler } from './sqs-batch.ts';
 
@@ -11,14 +12,12 @@ const triggerMessage = z.object({ campaignId: z.string().min(1).max(63), event: 
 export async function processTrigger(body: unknown): Promise<void> {
   const parsed = triggerMessage.safeParse(body);
   if (!parsed.success) throw new InvalidInputError('not a trigger message ({ campaignId, event })');
-  const record = await evaluateTrigger(await evaluateDeps(), parsed.data);
-  logger.info('decided', {
-    campaignId: record.campaignId,
-    outcome: record.outcome,
-    ...(record.reason && { reason: record.reason }),
-    ...(record.channel && { channel: record.channel }),
-    ...(record.variant && { variant: record.variant }),
-  });
+  decisions.add(await evaluateTrigger(await evaluateDeps(), parsed.data));
 }
 
-export const { raw, handler } = sqsBatchHandler(processTrigger);
+/** One log line per batch, not per decision: each decision is already its own record in the table. */
+const decisions = new DecisionTally();
+
+export const { raw, handler } = sqsBatchHandler(processTrigger, {
+  afterBatch: () => decisions.flush(logger),
+});

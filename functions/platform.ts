@@ -10,6 +10,7 @@ import {
   snsClient,
   sqsClient,
 } from '#shared/adapters/aws-clients.ts';
+import { CompactLogFormatter } from '#shared/adapters/compact-log-formatter.ts';
 import { DynamoCustomerStore } from '#shared/adapters/dynamodb/customer-store.ts';
 import { EventBridgeEmitter } from '#shared/adapters/eventbridge-emitter.ts';
 import { EventBridgeScheduler } from '#shared/adapters/eventbridge-scheduler.ts';
@@ -36,7 +37,7 @@ import type { EvaluateDeps } from '#shared/use-cases/evaluate-trigger.ts';
  */
 
 /** Module singleton: ids and reasons only, never addresses, phones, names or tokens. */
-export const logger = new Logger();
+export const logger = new Logger({ logFormatter: new CompactLogFormatter() });
 
 function once<T>(create: () => T): () => T {
   let value: T | undefined;

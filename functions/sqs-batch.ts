@@ -10,7 +10,13 @@ import { deadLetters, logger } from './platform.ts';
  * alone, and after maxReceiveCount lands in the DLQ by the redrive policy), and input that can never
  * succeed moved to the DLQ at once with its reason instead of being retried five times.
  */
-export function sqsBatchHandler(process: (body: unknown, record: SQSRecord) => Promise<void>) {
+export function sqsBatchHandler(
+  process: (body: unknown, record: SQSRecord) => Promise<void>,
+  options: {
+    /** Runs once after every batch, whatever its records did (e.g. one summary log line per batch). */
+    readonly afterBatch?: () => void;
+  } = {},
+) {
   const processor = new BatchProcessor(EventType.SQS);
   const one = async (record: SQSRecord): Promise<void> => {
     let body: unknown;
@@ -36,7 +42,12 @@ export function sqsBatchHandler(process: (body: unknown, record: SQSRecord) => P
       await deadLetters().send(record.body, reason);
     }
   };
-  const raw = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-    processPartialResponse(event, one, processor, { context });
+  const raw = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    try {
+      return await processPartialResponse(event, one, processor, { context });
+    } finally {
+      options.afterBatch?.();
+    }
+  };
   return { raw, handler: middy(raw).use(injectLambdaContext(logger)) };
 }

@@ -109,6 +109,7 @@ export interface CustomerDataStore {
   suppress(customerId: string, channel: Channel, suppression: Suppression): Promise<void>;
   /** Marks a push endpoint disabled in the profile (SNS reported it). */
   disablePushEndpoint(customerId: string, endpointArn: string): Promise<void>;
+  /** The record of a provider message id, for records indexed by it (SMS; emails carry their keys in a tag). */
   findContactByMessageId(messageId: string): Promise<ContactRef | undefined>;
   addFeedback(ref: ContactRef, feedback: { type: string; at: string }): Promise<void>;
   /** Customers whose date attribute has this index key, with their time zone. */

@@ -255,7 +255,8 @@ describe.each(makers)('%s customer store', (_, make) => {
     const id = fresh();
     const m1 = `m-${randomUUID()}`;
     const m2 = `m-${randomUUID()}`;
-    await store.putContact(record(id, { messageId: m1 }));
+    // SMS: its feedback names only the message id, so the record is found by it (emails carry their keys).
+    await store.putContact(record(id, { messageId: m1, channel: 'sms' }));
     await store.addDuplicate(id, 'control', 'e1#control');
     await store.addFeedback(
       { customerId: id, campaignId: 'control', idempotencyKey: 'e1#control' },
@@ -270,7 +271,7 @@ describe.each(makers)('%s customer store', (_, make) => {
       campaignId: 'control',
       idempotencyKey: 'e1#control',
     });
-    await store.putContact(record(id, { messageId: m2 }));
+    await store.putContact(record(id, { messageId: m2, channel: 'sms' }));
     expect(await store.findContactByMessageId(m1)).toBeUndefined();
     expect(await store.findContactByMessageId(m2)).toMatchObject({ customerId: id });
     await expect(store.addDuplicate(id, 'control', 'nope#control')).rejects.toThrow();
