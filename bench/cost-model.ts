@@ -19,12 +19,20 @@ export interface CostInputs {
   readonly readUnitsPerSend: number;
   /** Measured: `evaluate`'s time per trigger (ms), which Lambda bills as duration. */
   readonly evaluateMsPerTrigger: number;
-  /** Measured: `activity`'s time per event (ms); every customer event also feeds the counters. */
+  /**
+   * Measured: the share of triggers that the activity rule also routes to the `activity` queue
+   * (events a threshold rule counts or a goal attributes; shared/routing.ts `activityPattern`).
+   */
+  readonly activityShare: number;
+  /** Measured: `activity`'s time per event it receives (ms). */
   readonly activityMsPerEvent: number;
   /** Measured: DynamoDB units `activity` spends per event (write and read). */
   readonly activityWriteUnits: number;
   readonly activityReadUnits: number;
-  /** Measured: log bytes written per trigger (our lines + Lambda's START/END/REPORT per batch). */
+  /**
+   * Measured: log bytes billed per trigger (our lines and Lambda's START/END/REPORT per batch, each
+   * event with CloudWatch's 26 bytes; bench/log-bytes.ts).
+   */
   readonly logBytesPerTrigger: number;
   /** Configured memory of the functions (MB). */
   readonly memoryMb: number;
@@ -47,17 +55,20 @@ export function costPerMillion(inputs: CostInputs): CostBreakdown {
   const p = PRICES_USD;
   // One custom event per trigger (the app's PutEvents); rule deliveries to SQS are not billed as events.
   const eventBridge = p.eventBridgePerMillionEvents;
-  // Two queues see each event (buffer for the campaign, activity for the counters): one SendMessage
-  // each by EventBridge, plus a ReceiveMessage and a DeleteMessageBatch per batch, per queue.
-  const sqsRequestsPerTrigger = 2 * (1 + 2 / inputs.batchSize);
-  const sqs = sqsRequestsPerTrigger * p.sqsPerMillionRequests;
+  // The campaign's queue sees each trigger; the activity queue only the share it routes. Per queue and
+  // message: EventBridge's SendMessage, plus a ReceiveMessage and a DeleteMessageBatch per batch.
+  const queues = 1 + inputs.activityShare;
+  const sqs = queues * (1 + 2 / inputs.batchSize) * p.sqsPerMillionRequests;
   const gb = inputs.memoryMb / 1024;
-  const lambdaSeconds = (inputs.evaluateMsPerTrigger + inputs.activityMsPerEvent) / 1000;
+  const lambdaSeconds =
+    (inputs.evaluateMsPerTrigger + inputs.activityShare * inputs.activityMsPerEvent) / 1000;
   const lambda =
-    M * lambdaSeconds * gb * p.lambdaArmPerGbSecond + (2 / inputs.batchSize) * p.lambdaPerMillionRequests;
+    M * lambdaSeconds * gb * p.lambdaArmPerGbSecond +
+    (queues / inputs.batchSize) * p.lambdaPerMillionRequests;
   const dynamodb =
-    (inputs.writeUnitsPerSend + inputs.activityWriteUnits) * p.dynamoPerMillionWriteUnits +
-    (inputs.readUnitsPerSend + inputs.activityReadUnits) * p.dynamoPerMillionReadUnits;
+    (inputs.writeUnitsPerSend + inputs.activityShare * inputs.activityWriteUnits) *
+      p.dynamoPerMillionWriteUnits +
+    (inputs.readUnitsPerSend + inputs.activityShare * inputs.activityReadUnits) * p.dynamoPerMillionReadUnits;
   const logs = ((M * inputs.logBytesPerTrigger) / 1024 ** 3) * p.logsPerGbIngested;
   const round = (n: number) => Math.round(n * 1000) / 1000;
   return {
