@@ -46,7 +46,7 @@ export const ACTIVITY_PATTERN: EventPattern = {
  * The events `activity` has work for: those a threshold rule counts (`trigger.when.count`) and those a
  * goal names as its conversion (`goal.conversion`), as one `$or` of (source, detail-type) pairs. Every
  * other event would only cost an SQS message, an invocation and a log line to be ignored there, so it
- * is not routed (docs/adr/0002-route-only-counted-events-to-activity.md). `undefined` when the strategy
+ * is not routed (docs/adr/0002-cost-per-triggered-send.md). `undefined` when the strategy
  * counts and attributes nothing: no activity rule at all.
  */
 export function activityPattern(strategy: Strategy): EventPattern | undefined {
