@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import { InvalidInputError } from '#shared/errors.ts';
+import { decisionObservations, isThrottle, throttleObservation } from '#shared/metrics/emit.ts';
 import { evaluateTrigger } from '#shared/use-cases/evaluate-trigger.ts';
-import { evaluateDeps, logger } from './platform.ts';
+import { evaluateDeps, logger, observe } from './platform.ts';
 import { sqsBatchHandler } from './sqs-batch.ts';
 
 /** What a campaign's EventBridge rule puts on the buffer queue. */
@@ -11,7 +12,12 @@ const triggerMessage = z.object({ campaignId: z.string().min(1).max(63), event: 
 export async function processTrigger(body: unknown): Promise<void> {
   const parsed = triggerMessage.safeParse(body);
   if (!parsed.success) throw new InvalidInputError('not a trigger message ({ campaignId, event })');
-  const record = await evaluateTrigger(await evaluateDeps(), parsed.data);
+  const deps = await evaluateDeps();
+  const record = await evaluateTrigger(deps, parsed.data).catch((error: unknown) => {
+    if (isThrottle(error)) observe(throttleObservation(parsed.data.campaignId));
+    throw error;
+  });
+  observe(...decisionObservations(record));
   logger.info('decided', {
     campaignId: record.campaignId,
     outcome: record.outcome,
@@ -21,4 +27,4 @@ export async function processTrigger(body: unknown): Promise<void> {
   });
 }
 
-export const { raw, handler } = sqsBatchHandler(processTrigger);
+export const { raw, handler } = sqsBatchHandler(processTrigger, 'trigger');

@@ -253,24 +253,43 @@ export function interpretFeedback(event: unknown): FeedbackAction {
  * Malformed or unknown input throws {@link InvalidInputError} before anything is written.
  */
 export async function applyFeedback(deps: FeedbackDeps, event: unknown): Promise<FeedbackResult> {
+  return (await applyFeedbackToContact(deps, event)).result;
+}
+
+/** What {@link applyFeedbackToContact} appended: the contact's campaign and channel and the feedback type. */
+export interface AppliedFeedback {
+  readonly campaignId: string;
+  readonly channel: 'email' | 'sms';
+  readonly type: FeedbackType;
+}
+
+/**
+ * {@link applyFeedback}, also saying which campaign's message the new feedback was about (for the
+ * delivered/bounced/opened metrics); `applied` is absent when nothing new was appended.
+ */
+export async function applyFeedbackToContact(
+  deps: FeedbackDeps,
+  event: unknown,
+): Promise<{ result: FeedbackResult; applied?: AppliedFeedback }> {
+  const result = (r: FeedbackResult) => ({ result: r });
   const action = interpretFeedback(event);
-  if (action.kind === 'ignored') return 'ignored';
+  if (action.kind === 'ignored') return result('ignored');
   const at = action.kind === 'push_disabled' ? action.at : action.feedback.at;
   if (Date.parse(at) > deps.clock.now() + MAX_CLOCK_SKEW_MS) {
     throw new InvalidInputError('Feedback event: its time is in the future');
   }
   if (action.kind === 'push_disabled') {
     await deps.store.disablePushEndpoint(action.customerId, action.endpointArn);
-    return 'recorded';
+    return result('recorded');
   }
 
   const ref = await deps.store.findContactByMessageId(action.messageId);
-  if (!ref) return 'unknown_message';
+  if (!ref) return result('unknown_message');
   if (action.customerId !== undefined && action.customerId !== ref.customerId) {
     throw new InvalidInputError('Feedback event: detail.messageId belongs to another customer');
   }
   const record = await deps.store.getContact(ref.customerId, ref.campaignId, ref.idempotencyKey);
-  if (!record) return 'unknown_message';
+  if (!record) return result('unknown_message');
   if (record.channel !== undefined && record.channel !== action.channel) {
     throw new InvalidInputError(
       `Feedback event: the message was sent by ${record.channel}, the event is about ${action.channel}`,
@@ -280,6 +299,7 @@ export async function applyFeedback(deps: FeedbackDeps, event: unknown): Promise
   if (action.suppression) await deps.store.suppress(ref.customerId, action.channel, action.suppression);
   const { type, at: when } = action.feedback;
   const known = record.feedback?.some((f) => f.type === type && f.at === when) ?? false;
-  if (!known) await deps.store.addFeedback(ref, action.feedback);
-  return 'recorded';
+  if (known) return result('recorded');
+  await deps.store.addFeedback(ref, action.feedback);
+  return { result: 'recorded', applied: { campaignId: ref.campaignId, channel: action.channel, type } };
 }
