@@ -227,9 +227,9 @@ export function measureUplift(
 ): CampaignUplift[] {
   const byCampaign = new Map<string, ContactRecord[]>();
   for (const r of records) {
-    let list = byCampaign.get(r.campaignId);
-    if (!list) byCampaign.set(r.campaignId, (list = []));
-    list.push(r);
+    const list = byCampaign.get(r.campaignId);
+    if (list) list.push(r);
+    else byCampaign.set(r.campaignId, [r]);
   }
   return campaigns
     .filter((c) => c.goal !== undefined || c.holdout > 0 || c.variants.length > 1)
