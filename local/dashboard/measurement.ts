@@ -95,7 +95,7 @@ function campaignCard(
 <tbody>${groups.map(([label, path, g]) => intervalRow(label, path, g, scale, u.goal?.target)).join('')}</tbody></table>
 ${comparisons.length ? `<ul class="comparisons">${comparisons.join('')}</ul>` : ''}</div></div>
 ${learn}
-${live ? `<div class="charts"><canvas id="funnel-${index}" role="img" aria-label="Funnel of ${esc(u.name)}"></canvas><canvas id="rates-${index}" role="img" aria-label="Conversion rates of ${esc(u.name)} with 95% intervals"></canvas></div>` : ''}
+${live ? `<div class="charts"><div class="chart"><canvas id="funnel-${index}" role="img" aria-label="Funnel of ${esc(u.name)}"></canvas></div><div class="chart"><canvas id="rates-${index}" role="img" aria-label="Conversion rates of ${esc(u.name)} with 95% intervals"></canvas></div></div>` : ''}
 </article>`;
 }
 
@@ -142,7 +142,7 @@ export const MEASUREMENT_CHARTS_JS = `'use strict';
       new Chart(f, {
         type: 'bar',
         data: { labels: stages, datasets: [{ label: 'Messages', data: stages.map(function (s) { return c.funnel[s]; }), backgroundColor: '#0f5e7a' }] },
-        options: { indexAxis: 'y', animation: false, plugins: { legend: { display: false }, title: { display: true, text: 'Funnel' } } }
+        options: { indexAxis: 'y', animation: false, responsive: true, maintainAspectRatio: false, plugins: { legend: { display: false }, title: { display: true, text: 'Funnel' } } }
       });
     }
     var r = document.getElementById('rates-' + i);
@@ -157,7 +157,7 @@ export const MEASUREMENT_CHARTS_JS = `'use strict';
       }
       new Chart(r, {
         data: { labels: labels, datasets: datasets },
-        options: { animation: false, scales: { y: { beginAtZero: true, title: { display: true, text: '% converted' } } }, plugins: { title: { display: true, text: 'Conversion with 95% interval' } } }
+        options: { animation: false, responsive: true, maintainAspectRatio: false, scales: { y: { beginAtZero: true, title: { display: true, text: '% converted' } } }, plugins: { title: { display: true, text: 'Conversion with 95% interval' } } }
       });
     }
   });
@@ -177,5 +177,5 @@ export const MEASUREMENT_CSS = `
 .axis .target{position:absolute;top:-.15rem;height:1.3rem;border-left:2px dashed var(--suppressed)}
 .comparisons{margin:.5rem 0 0;padding-left:1.1rem}.comparisons .sig b{color:var(--sent)}
 .learn{margin-top:.6rem;padding:.5rem .7rem;background:#f6f8fb;border-left:3px solid var(--holdout);font-size:.92rem}
-.charts{display:grid;grid-template-columns:1fr 1fr;gap:1rem;margin-top:.8rem}.charts canvas{max-height:220px}
+.charts{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:1rem;margin-top:.8rem}.chart{position:relative;height:220px;min-width:0}
 `;
