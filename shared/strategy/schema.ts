@@ -36,7 +36,8 @@ const clockTime = z
  */
 export const silentAfter = z
   .union([duration, z.literal(false)], { error: fail('is not a duration (use 24h) or false') })
-  .refine((v) => v === false || silentAfterHours(v) !== undefined, {
+  // (Only for a duration: anything else has its error from the union already.)
+  .refine((v) => typeof v !== 'string' || !DURATION.test(v) || silentAfterHours(v) !== undefined, {
     error: fail('must be whole hours from 1h to 7d (e.g. 24h, 3d), or false'),
   })
   .meta({
