@@ -1,6 +1,7 @@
-import { DecisionTally } from '#functions/decision-tally.ts';
-import { logger } from '#functions/platform.ts';
-import type { Decision } from '#shared/domain/decision.ts';
+import { metrics } from '#functions/platform.ts';
+import type { ContactRecord } from '#shared/domain/store.ts';
+import { MetricBatch } from '#shared/metrics/batch.ts';
+import { decisionObservations } from '#shared/metrics/emit.ts';
 
 /**
  * What Lambda itself writes per invocation in the text log format: `START RequestId: <id> Version:
@@ -13,43 +14,27 @@ export const PLATFORM_LOG_EVENTS_PER_INVOCATION = 3;
 export const LOG_EVENT_OVERHEAD_BYTES = 26;
 
 /**
- * The log bytes `evaluate` writes per trigger, measured: the function's own logger (its formatter and
- * level) logs what the handler logs for batches of the given decisions, inside a Lambda context, and
- * every byte that reaches stdout is counted, plus Lambda's own lines per invocation.
+ * The log bytes `evaluate` writes per trigger, measured: what the handler writes for batches of the given
+ * decisions -- since it logs no line per decision, that is the batch's metrics (one EMF document per
+ * campaign/outcome group, through the function's own Powertools instance) -- every byte counted, plus
+ * CloudWatch's per-event overhead and Lambda's own lines per invocation.
  */
-export function measureLogBytesPerTrigger(decisions: readonly Decision[], batchSize: number): number {
-  const tally = new DecisionTally();
+export function measureLogBytesPerTrigger(decisions: readonly ContactRecord[], batchSize: number): number {
+  if (metrics.off) throw new Error('bench: metrics are switched off (POWERTOOLS_METRICS_DISABLED / POWERTOOLS_DEV)');
   let bytes = 0;
   let events = 0;
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+  const count = (line: string): void => {
+    bytes += Buffer.byteLength(line);
     events += 1;
-    return true;
-  }) as typeof process.stdout.write;
+  };
   let invocations = 0;
-  try {
-    for (let i = 0; i < decisions.length; i += batchSize) {
-      invocations++;
-      logger.addContext({
-        awsRequestId: crypto.randomUUID(),
-        functionName: 'contact-triggers-prod-evaluate',
-        functionVersion: '$LATEST',
-        invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:contact-triggers-prod-evaluate',
-        memoryLimitInMB: '256',
-        logGroupName: '/aws/lambda/contact-triggers-prod-evaluate',
-        logStreamName: '2026/11/22/[$LATEST]0123456789abcdef0123456789abcdef',
-        callbackWaitsForEmptyEventLoop: false,
-        getRemainingTimeInMillis: () => 10_000,
-        done: () => undefined,
-        fail: () => undefined,
-        succeed: () => undefined,
-      });
-      for (const d of decisions.slice(i, i + batchSize)) tally.add(d);
-      tally.flush(logger);
+  for (let i = 0; i < decisions.length; i += batchSize) {
+    invocations++;
+    const batch = new MetricBatch();
+    for (const d of decisions.slice(i, i + batchSize)) {
+      for (const o of decisionObservations(d)) batch.add(o);
     }
-  } finally {
-    process.stdout.write = write;
+    batch.flush(metrics, count);
   }
   const platform =
     invocations *

@@ -1,6 +1,7 @@
 import { systemClock } from '#shared/domain/ports.ts';
+import { conversionObservations } from '#shared/metrics/emit.ts';
 import { recordActivity } from '#shared/use-cases/record-activity.ts';
-import { engine, logger, store } from './platform.ts';
+import { engine, logger, observe, store } from './platform.ts';
 import { sqsBatchHandler } from './sqs-batch.ts';
 
 /** Every customer event (activity queue): threshold-rule counters and goal conversions. */
@@ -9,9 +10,10 @@ export async function processActivity(body: unknown): Promise<void> {
     { store: store(), engine: engine(), clock: systemClock },
     body,
   );
+  for (const record of conversions) observe(...conversionObservations(record));
   if (counted.length > 0 || conversions.length > 0) {
     logger.info('activity', { counters: counted.length, conversions: conversions.map((c) => c.campaignId) });
   }
 }
 
-export const { raw, handler } = sqsBatchHandler(processActivity);
+export const { raw, handler } = sqsBatchHandler(processActivity, 'activity');

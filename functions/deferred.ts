@@ -3,8 +3,9 @@ import middy from '@middy/core';
 import * as z from 'zod';
 import { systemClock } from '#shared/domain/ports.ts';
 import { InvalidInputError } from '#shared/errors.ts';
+import { deferredSendObservations, isThrottle, throttleObservation } from '#shared/metrics/emit.ts';
 import { sendDeferred } from '#shared/use-cases/send-deferred.ts';
-import { deliverDeps, logger } from './platform.ts';
+import { deliverDeps, flushMetrics, logger, observe } from './platform.ts';
 
 const deferredSend = z.object({
   at: z.number(),
@@ -21,7 +22,17 @@ const deferredSend = z.object({
 export async function raw(input: unknown): Promise<{ outcome: string; reason?: string }> {
   const parsed = deferredSend.safeParse(input);
   if (!parsed.success) throw new InvalidInputError('not a deferred send');
-  const record = await sendDeferred({ ...(await deliverDeps()), clock: systemClock }, parsed.data);
+  const deps = { ...(await deliverDeps()), clock: systemClock };
+  let record: Awaited<ReturnType<typeof sendDeferred>>;
+  try {
+    record = await sendDeferred(deps, parsed.data);
+    observe(...deferredSendObservations(record));
+  } catch (error) {
+    if (isThrottle(error)) observe(throttleObservation(parsed.data.campaignId));
+    throw error;
+  } finally {
+    flushMetrics();
+  }
   const result = { outcome: record?.outcome ?? 'gone', ...(record?.reason && { reason: record.reason }) };
   logger.info('deferred send', { campaignId: parsed.data.campaignId, ...result });
   return result;

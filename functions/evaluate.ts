@@ -1,8 +1,8 @@
 import * as z from 'zod';
 import { InvalidInputError } from '#shared/errors.ts';
+import { decisionObservations, isThrottle, throttleObservation } from '#shared/metrics/emit.ts';
 import { evaluateTrigger } from '#shared/use-cases/evaluate-trigger.ts';
-import { DecisionTally } from './decision-tally.ts';
-import { evaluateDeps, logger } from './platform.ts';
+import { evaluateDeps, observe } from './platform.ts';
 import { sqsBatchHandler } from './sqs-batch.ts';
 
 /** What a campaign's EventBridge rule puts on the buffer queue. */
@@ -12,12 +12,14 @@ const triggerMessage = z.object({ campaignId: z.string().min(1).max(63), event: 
 export async function processTrigger(body: unknown): Promise<void> {
   const parsed = triggerMessage.safeParse(body);
   if (!parsed.success) throw new InvalidInputError('not a trigger message ({ campaignId, event })');
-  decisions.add(await evaluateTrigger(await evaluateDeps(), parsed.data));
+  const deps = await evaluateDeps();
+  const record = await evaluateTrigger(deps, parsed.data).catch((error: unknown) => {
+    if (isThrottle(error)) observe(throttleObservation(parsed.data.campaignId));
+    throw error;
+  });
+  // No log line per decision: the record is in the table and the counts are in the metrics (one EMF
+  // document per group, per batch), so CloudWatch Logs is not paid twice for the same facts.
+  observe(...decisionObservations(record));
 }
 
-/** One log line per batch, not per decision: each decision is already its own record in the table. */
-const decisions = new DecisionTally();
-
-export const { raw, handler } = sqsBatchHandler(processTrigger, {
-  afterBatch: () => decisions.flush(logger),
-});
+export const { raw, handler } = sqsBatchHandler(processTrigger, 'trigger');

@@ -1,6 +1,7 @@
 import { systemClock } from '#shared/domain/ports.ts';
-import { applyFeedback } from '#shared/use-cases/apply-feedback.ts';
-import { logger, store } from './platform.ts';
+import { feedbackObservation } from '#shared/metrics/emit.ts';
+import { applyFeedbackToContact } from '#shared/use-cases/apply-feedback.ts';
+import { logger, observe, store } from './platform.ts';
 import { sqsBatchHandler } from './sqs-batch.ts';
 
 /**
@@ -9,11 +10,12 @@ import { sqsBatchHandler } from './sqs-batch.ts';
  * disabled push endpoints). Invalid ones go to the DLQ with the reason.
  */
 export async function processFeedback(body: unknown): Promise<void> {
-  const result = await applyFeedback({ store: store(), clock: systemClock }, body);
+  const { result, applied } = await applyFeedbackToContact({ store: store(), clock: systemClock }, body);
+  if (applied) observe(feedbackObservation(applied));
   // Validated by now: the detail-type is one of the known feedback events, never personal data.
   const type =
     typeof body === 'object' && body !== null && 'detail-type' in body ? body['detail-type'] : undefined;
   logger.info('feedback', { result, type });
 }
 
-export const { raw, handler } = sqsBatchHandler(processFeedback);
+export const { raw, handler } = sqsBatchHandler(processFeedback, 'feedback');

@@ -24,6 +24,8 @@ import { env, loadConfig } from '#shared/config.ts';
 import { systemClock } from '#shared/domain/ports.ts';
 import { compileEngine, type Engine } from '#shared/engine/compile.ts';
 import { StrategyValidationError } from '#shared/errors.ts';
+import { MetricBatch, type Observation } from '#shared/metrics/batch.ts';
+import { createMetrics } from '#shared/metrics/emit.ts';
 import type { TemplateSet } from '#shared/strategy/templates.ts';
 import { validateStrategy } from '#shared/strategy/validate.ts';
 import type { CustomerDataDeps } from '#shared/use-cases/customer-data.ts';
@@ -38,6 +40,30 @@ import type { EvaluateDeps } from '#shared/use-cases/evaluate-trigger.ts';
 
 /** Module singleton: ids and reasons only, never addresses, phones, names or tokens. */
 export const logger = new Logger({ logFormatter: new CompactLogFormatter() });
+
+/** Module singleton: Powertools metrics in the platform's namespace (CloudWatch EMF). */
+export const metrics = /* @__PURE__ */ createMetrics(logger);
+
+/**
+ * The observations of the invocation in progress, published once when it ends ({@link flushMetrics}):
+ * one EMF document per campaign/outcome group rather than one per event (logs are billed per byte).
+ */
+const batch = new MetricBatch();
+
+/** Records observations for this invocation's metrics. */
+export function observe(...observations: readonly (Observation | undefined)[]): void {
+  for (const o of observations) if (o) batch.add(o);
+}
+
+/** Publishes this invocation's metrics (call once, at the end, also after a failure). */
+export function flushMetrics(): void {
+  try {
+    batch.flush(metrics);
+  } catch (error) {
+    // Metrics must never fail a batch that did its work.
+    logger.warn('metrics not published', { error: (error as Error).message });
+  }
+}
 
 function once<T>(create: () => T): () => T {
   let value: T | undefined;

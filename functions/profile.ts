@@ -11,4 +11,4 @@ export async function processCustomerEvent(body: unknown): Promise<void> {
   logger.info('customer event', { result });
 }
 
-export const { raw, handler } = sqsBatchHandler(processCustomerEvent);
+export const { raw, handler } = sqsBatchHandler(processCustomerEvent, 'profile');

@@ -3,19 +3,19 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { InvalidInputError } from '#shared/errors.ts';
-import { deadLetters, logger } from './platform.ts';
+import type { QueueName } from '#shared/metrics/catalogue.ts';
+import { deadLetterObservation } from '#shared/metrics/emit.ts';
+import { deadLetters, flushMetrics, logger, observe } from './platform.ts';
 
 /**
  * The one shape of every queue-fed function: partial batch responses (a failing record is retried
  * alone, and after maxReceiveCount lands in the DLQ by the redrive policy), and input that can never
- * succeed moved to the DLQ at once with its reason instead of being retried five times.
+ * succeed moved to the DLQ at once with its reason instead of being retried five times. The batch's
+ * metrics are published once, when it ends.
  */
 export function sqsBatchHandler(
   process: (body: unknown, record: SQSRecord) => Promise<void>,
-  options: {
-    /** Runs once after every batch, whatever its records did (e.g. one summary log line per batch). */
-    readonly afterBatch?: () => void;
-  } = {},
+  queue: QueueName,
 ) {
   const processor = new BatchProcessor(EventType.SQS);
   const one = async (record: SQSRecord): Promise<void> => {
@@ -40,13 +40,14 @@ export function sqsBatchHandler(
       }
       logger.warn('rejected to the DLQ', { messageId: record.messageId, reason });
       await deadLetters().send(record.body, reason);
+      observe(deadLetterObservation(queue));
     }
   };
   const raw = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     try {
       return await processPartialResponse(event, one, processor, { context });
     } finally {
-      options.afterBatch?.();
+      flushMetrics();
     }
   };
   return { raw, handler: middy(raw).use(injectLambdaContext(logger)) };

@@ -9,6 +9,7 @@ import { DateTriggers } from './constructs/date-triggers.ts';
 import { Deferred } from './constructs/deferred.ts';
 import { EmailSending } from './constructs/email-sending.ts';
 import { Evaluate } from './constructs/evaluate.ts';
+import { Measurement, strategyOfBundle } from './constructs/measurement.ts';
 import { PlatformFunction } from './constructs/platform-function.ts';
 import { Preferences } from './constructs/preferences.ts';
 import { grantPushRegistration, pushEnvironment } from './constructs/push.ts';
@@ -89,6 +90,8 @@ export class StatelessStack extends Stack {
   /** Present when some campaign has a date trigger. */
   readonly dateTriggers?: DateTriggers;
   readonly exportFunction: PlatformFunction;
+  /** The CloudWatch dashboard, the alarms and their SNS topic. */
+  readonly measurement: Measurement;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -216,5 +219,30 @@ export class StatelessStack extends Stack {
       environment: { TABLE_NAME: contactTable.tableName },
     });
     contactTable.grantExportRead(this.exportFunction);
+
+    const dates = this.dateTriggers?.fn;
+    this.measurement = new Measurement(this, 'Measurement', {
+      strategy: strategyOfBundle(bundledStrategyJson),
+      stage: settings.stage,
+      functions: {
+        evaluate: this.evaluate.fn.function,
+        deferred: this.deferred.fn.function,
+        profile: this.profile.fn.function,
+        activity: this.activity.fn.function,
+        feedback: this.feedback.fn.function,
+        preferences: this.preferences.fn.function,
+        export: this.exportFunction.function,
+        ...(dates && { 'date-triggers': dates.function }),
+      },
+      deadLetterQueues: {
+        trigger: this.evaluate.buffer.deadLetterQueue,
+        profile: this.profile.buffer.deadLetterQueue,
+        activity: this.activity.buffer.deadLetterQueue,
+        feedback: this.feedback.buffer.deadLetterQueue,
+        routing: this.routing.deadLetterQueue,
+        'deferred-schedules': this.deferred.fn.deadLetterQueue,
+        ...(dates && { 'date-triggers': dates.deadLetterQueue }),
+      },
+    });
   }
 }

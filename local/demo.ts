@@ -286,6 +286,16 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     say(formatTable(['campaign', 'trigger', 'routed', 'accounted', 'check'], check));
     if (refused.length > 0)
       say(`PutEvents refused ${refused.length} entries (${[...new Set(refused)].join(', ')})`);
+    if (metrics && metrics.uplift.length > 0) {
+      say('');
+      say(
+        'measurement (goal target: measured conversion [95% interval]; uplift over the holdout; variants):',
+      );
+      for (const u of metrics.uplift) {
+        const lines = [u.uplift?.summary, ...u.variantComparisons.map((c) => c.summary)].filter(Boolean);
+        say(`  ${u.campaignId}: ${u.headline}${lines.length ? `\n    ${lines.join('\n    ')}` : ''}`);
+      }
+    }
     say('');
     say(
       differences.length === 0

@@ -738,5 +738,7 @@ export function handlerEnvironment(input: {
     PUSH_APP_APNS_ARN: localPlatformApplicationArn('APNS', 'contact-local'),
     POWERTOOLS_SERVICE_NAME: 'contact-local',
     POWERTOOLS_LOG_LEVEL: input.quiet ? 'ERROR' : 'INFO',
+    // No CloudWatch Logs here to turn EMF into metrics; the dashboard reads the contact table instead.
+    POWERTOOLS_METRICS_DISABLED: 'true',
   };
 }

@@ -4,6 +4,7 @@ import { type Fact, OUTCOMES, type Outcome } from '#shared/domain/decision.ts';
 import type { ContactRecord, CustomerExport } from '#shared/domain/store.ts';
 import { strategyDiagram } from '#shared/strategy/diagram.ts';
 import { type Campaign, CHANNELS, type Channel, type Strategy } from '#shared/strategy/schema.ts';
+import { type CampaignUplift, measureUplift } from '#shared/use-cases/uplift.ts';
 
 /**
  * What the dashboard shows, read from the contact table: decision records (the contact history, one
@@ -39,7 +40,18 @@ export interface Counts {
   conversions: number;
 }
 
+/** Messages that went out and how far they got: provider feedback, then the goal conversion. */
+export interface Funnel {
+  sent: number;
+  delivered: number;
+  opened: number;
+  clicked: number;
+  converted: number;
+}
+
 export interface CampaignMetrics extends Counts {
+  /** sent → delivered → opened → clicked → converted (each message counted once per stage). */
+  readonly funnel: Funnel;
   readonly campaignId: string;
   readonly name: string;
   readonly purpose: string;
@@ -52,6 +64,11 @@ export interface Metrics {
   readonly generatedAt: string;
   readonly totals: Counts;
   readonly campaigns: CampaignMetrics[];
+  /**
+   * Treated vs holdout and variant against variant, with 95% intervals, per campaign with a goal, a
+   * holdout or variants (`shared/use-cases/uplift.ts`, the same numbers as the CloudWatch dashboard).
+   */
+  readonly uplift: CampaignUplift[];
 }
 
 export interface CampaignView {
@@ -193,6 +210,18 @@ function add(counts: Counts, record: ContactRecord): void {
   }
 }
 
+const emptyFunnel = (): Funnel => ({ sent: 0, delivered: 0, opened: 0, clicked: 0, converted: 0 });
+
+function addToFunnel(funnel: Funnel, record: ContactRecord): void {
+  if (record.outcome !== 'sent' || record.status === 'sending') return;
+  funnel.sent++;
+  const types = new Set(record.feedback?.map((f) => f.type));
+  if (types.has('delivered')) funnel.delivered++;
+  if (types.has('opened')) funnel.opened++;
+  if (types.has('clicked')) funnel.clicked++;
+  if (record.conversion) funnel.converted++;
+}
+
 /** Per campaign (every campaign of the strategy, plus any found only in the data) and in total. */
 export function metricsOf(records: readonly ContactRecord[], strategy: Strategy, now: number): Metrics {
   const totals = emptyCounts();
@@ -206,6 +235,7 @@ export function metricsOf(records: readonly ContactRecord[], strategy: Strategy,
       enabled: c.enabled,
       ...(goal && { goal }),
       ...emptyCounts(),
+      funnel: emptyFunnel(),
     });
   }
   for (const record of records) {
@@ -217,13 +247,20 @@ export function metricsOf(records: readonly ContactRecord[], strategy: Strategy,
         purpose: 'unknown',
         enabled: false,
         ...emptyCounts(),
+        funnel: emptyFunnel(),
       };
       byCampaign.set(record.campaignId, campaign);
     }
     add(campaign, record);
     add(totals, record);
+    addToFunnel(campaign.funnel, record);
   }
-  return { generatedAt: new Date(now).toISOString(), totals, campaigns: [...byCampaign.values()] };
+  return {
+    generatedAt: new Date(now).toISOString(),
+    totals,
+    campaigns: [...byCampaign.values()],
+    uplift: measureUplift(strategy.campaigns, records),
+  };
 }
 
 function audienceText(name: string, filter: unknown): string {

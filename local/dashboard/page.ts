@@ -10,11 +10,12 @@ import {
   type StrategyView,
   toDecisionRecord,
 } from './data.ts';
+import { MEASUREMENT_CSS, measurementSection } from './measurement.ts';
 import { DASHBOARD_CSS } from './styles.ts';
 
 /**
- * The dashboard page, rendered on the server from the same data the JSON API serves: no script, no
- * external asset, so it works in any browser, prints, and doubles as the static report (every number
+ * The dashboard page, rendered on the server from the same data the JSON API serves: no external
+ * asset, so it works in any browser, prints, and doubles as the static report (every number
  * carries `data-metric`, the path of the same number in `GET /api/metrics`, so a test can compare).
  */
 
@@ -422,15 +423,16 @@ export function renderDashboardPage(view: DashboardView): string {
       : '<span class="muted">static snapshot</span>';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title><link rel="icon" href="data:,"><style>${DASHBOARD_CSS}</style></head>
+<title>${esc(title)}</title><link rel="icon" href="data:,"><style>${DASHBOARD_CSS}${MEASUREMENT_CSS}</style></head>
 <body><a class="skip" href="#main">Skip to content</a>
 <header class="top"><div class="inner"><div class="brandmark"><div class="logo" aria-hidden="true">CT</div><div><h1>Contact platform</h1><p>${view.mode === 'live' ? 'Local runtime' : 'Snapshot'} · ${esc(view.strategy.brand ?? '')} · ${esc(view.strategy.file)}</p></div></div>
 <div class="clock">Simulated time (UTC)${time(view.now)}</div></div></header>
-<nav class="sections" aria-label="Sections"><div class="inner"><a href="#overview">Overview</a><a href="#campaigns">Campaigns</a><a href="#decisions">Decisions</a><a href="#customer">Customer</a><a href="#strategy">Strategy</a>${view.stats ? '<a href="#runtime">Runtime</a>' : ''}
+<nav class="sections" aria-label="Sections"><div class="inner"><a href="#overview">Overview</a><a href="#campaigns">Campaigns</a><a href="#measurement">Measurement</a><a href="#decisions">Decisions</a><a href="#customer">Customer</a><a href="#strategy">Strategy</a>${view.stats ? '<a href="#runtime">Runtime</a>' : ''}
 <span class="ext"><a href="${esc(view.links.sesInbox)}">Email inbox (SES)</a><a href="${esc(view.links.snsStore)}">SMS &amp; push (SNS)</a>${api}</span></div></nav>
 <main id="main">
 ${overviewSection(view)}
 ${campaignsSection(view)}
+${measurementSection(view.metrics, view.mode === 'live')}
 ${decisionsSection(view, names)}
 ${customerSection(view, names)}
 ${strategySection(view)}

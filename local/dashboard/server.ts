@@ -1,5 +1,7 @@
+import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { relative } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
 import type { CustomerDataStore } from '#shared/domain/store.ts';
@@ -15,6 +17,7 @@ import {
   strategyViewOf,
 } from './data.ts';
 import { functionUrlEvent, writeFunctionUrlResult } from './function-url.ts';
+import { MEASUREMENT_CHARTS_JS } from './measurement.ts';
 import { renderDashboardPage } from './page.ts';
 
 /**
@@ -27,6 +30,8 @@ import { renderDashboardPage } from './page.ts';
  * - `GET /api/customers/:id`: everything stored about the customer (`exportCustomer`), 404 if nothing
  * - `GET /api/strategy`: the Mermaid diagram and the campaigns
  * - `GET /api/stats`: the runtime's queues, dead letters and schedules
+ * - `GET /assets/chart.umd.min.js` (Chart.js, from node_modules) and `/assets/measurement-charts.js`:
+ *   the charts of the Measurement section
  */
 
 export type FunctionUrlHandler = (
@@ -56,13 +61,22 @@ export interface DashboardServer {
 /** The page may load nothing from anywhere; forms post only here. */
 const PAGE_HEADERS = {
   'content-security-policy':
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-store',
 };
 
 const MAX_FORM_BYTES = 64 * 1024;
+
+/** Chart.js's browser build, served from node_modules (the page loads nothing from anywhere else). */
+const CHART_JS = join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js');
+let chartJs: Promise<Buffer> | undefined;
+
+const SCRIPT_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'cache-control': 'public, max-age=3600',
+};
 
 const param = (url: URL, name: string): string | undefined => {
   const value = url.searchParams.get(name)?.trim();
@@ -140,6 +154,11 @@ export async function startDashboard(
         return sendJson(res, 200, strategyView);
       case path === '/api/stats':
         return sendJson(res, 200, options.stats());
+      case path === '/assets/chart.umd.min.js':
+        chartJs ??= readFile(CHART_JS);
+        return send(res, 200, 'text/javascript; charset=utf-8', await chartJs, SCRIPT_HEADERS);
+      case path === '/assets/measurement-charts.js':
+        return send(res, 200, 'text/javascript; charset=utf-8', MEASUREMENT_CHARTS_JS, SCRIPT_HEADERS);
       case path === '/' || path === '/index.html': {
         const records = await scanDecisions(options.doc, options.table);
         const filter = {

@@ -81,7 +81,7 @@ export interface CustomerState {
   readonly sends: readonly SendEntry[];
   /**
    * Idempotency keys already committed, by {@link decidedKey}, with their decision time (epoch ms).
-   * Only sends and deferrals are here: they reserved a cap slot and must never repeat.
+   * Sends, deferrals and holdouts are here: they reserved a cap slot and must never repeat.
    */
   readonly decided: Readonly<Record<string, number>>;
   readonly activity: Readonly<Record<string, ActivityCounter>>;

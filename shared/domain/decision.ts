@@ -40,7 +40,13 @@ export type Fact =
   | { kind: 'quiet_hours'; from: string; to: string; timezone: string; localTime: string }
   | { kind: 'delay'; delay: string }
   | { kind: 'expiry'; expiresAt: string }
-  | { kind: 'holdout'; percent: number; bucket: number }
+  | {
+      kind: 'holdout';
+      percent: number;
+      bucket: number;
+      /** The channel a treated customer would have got: its cap slot is reserved like a send's. */
+      channel?: Channel;
+    }
   | { kind: 'variant'; id: string; bucket: number }
   | { kind: 'arbitration'; winner: string; priority: number }
   | { kind: 'duplicate'; idempotencyKey: string; firstDecidedAt: string }

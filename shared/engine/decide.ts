@@ -212,7 +212,7 @@ const capLimited = (candidate: Candidate): Candidate => {
 
 interface Candidate {
   decision: Decision;
-  /** Set when the decision would send: the cap entry it reserves. */
+  /** Set when the decision would send or is held out: the cap entry it reserves. */
   reserves?: SendEntry;
   /** True when the decision failed only because of caps (used by arbitration). */
   capLimited?: boolean;
@@ -294,10 +294,17 @@ function evaluate(ctx: Context, c: CompiledCampaign, extraSends: readonly SendEn
     return r === 'cap_reached' ? capLimited(suppress(r)) : suppress(r);
   }
 
+  const reserves: SendEntry = { at: now, campaignId: campaign.id, purpose: campaign.purpose, channel };
   const holdoutBucket = bucketOf(`${event.customerId}#${campaign.id}#holdout`);
   if (c.holdoutBuckets > 0) {
+    if (holdoutBucket < c.holdoutBuckets) {
+      // A held-out customer takes the cap slot a send would have taken (campaign, contact-rule and
+      // channel caps alike), so that the control group is re-triggered and crowded out exactly as
+      // often as the treated group: otherwise holdouts pile up and the two are not comparable.
+      facts.push({ kind: 'holdout', percent: campaign.holdout, bucket: holdoutBucket, channel });
+      return { ...done('holdout', undefined, { variant: variant.id }), reserves };
+    }
     facts.push({ kind: 'holdout', percent: campaign.holdout, bucket: holdoutBucket });
-    if (holdoutBucket < c.holdoutBuckets) return done('holdout', undefined, { variant: variant.id });
   }
   facts.push({ kind: 'variant', id: variant.id, bucket: variantBucket });
 
@@ -320,7 +327,6 @@ function evaluate(ctx: Context, c: CompiledCampaign, extraSends: readonly SendEn
     fallbackChannels: usable.slice(1),
     ...(expiresAt !== undefined && { expiresAt: new Date(expiresAt).toISOString() }),
   };
-  const reserves: SendEntry = { at: now, campaignId: campaign.id, purpose: campaign.purpose, channel };
   if (reason)
     return { ...done('deferred', reason, { ...extra, sendAt: new Date(sendAt).toISOString() }), reserves };
   return { ...done('sent', undefined, extra), reserves };
@@ -368,7 +374,7 @@ function safeMatch(c: CompiledCampaign, event: unknown): boolean {
  *
  * Steps per campaign: envelope → known customer → duplicate → audience → threshold rule → expiry →
  * campaign caps → variant → channel (template, address, consent, suppression, channel caps) →
- * holdout → delay and quiet hours. Then arbitration: campaigns that would send are granted cap room
+ * holdout → delay and quiet hours. Then arbitration: campaigns that would send (or hold out) are granted cap room
  * by descending priority (ties by id); one that loses its room to a higher one is `outranked`.
  */
 export function decide(engine: Engine, { event, state, now, campaignIds }: DecideInput): Decision[] {
@@ -429,6 +435,17 @@ export function decide(engine: Engine, { event, state, now, campaignIds }: Decid
     if (!wanted || wanted.has(c.campaign.id)) decisions.push(candidate.decision);
   }
   return decisions;
+}
+
+/**
+ * The channel whose cap slot a decision reserves when it is committed: its own channel for a send or
+ * deferral, the channel it would have used for a holdout; undefined for anything else.
+ */
+export function reservedChannel(decision: Decision): Channel | undefined {
+  if (decision.outcome === 'sent' || decision.outcome === 'deferred') return decision.channel;
+  if (decision.outcome !== 'holdout') return undefined;
+  for (const f of decision.facts) if (f.kind === 'holdout') return f.channel;
+  return undefined;
 }
 
 /**

@@ -30,6 +30,30 @@ const clockTime = z
   .string()
   .regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: fail('is not a time of day (use 21:00)') });
 
+/**
+ * How long a campaign that normally fires may stay silent before its "no triggers" alarm goes off:
+ * whole hours from 1h to 7d (CloudWatch evaluates an alarm over at most 7 days), or false for never.
+ */
+export const silentAfter = z
+  .union([duration, z.literal(false)], { error: fail('is not a duration (use 24h) or false') })
+  // (Only for a duration: anything else has its error from the union already.)
+  .refine((v) => typeof v !== 'string' || !DURATION.test(v) || silentAfterHours(v) !== undefined, {
+    error: fail('must be whole hours from 1h to 7d (e.g. 24h, 3d), or false'),
+  })
+  .meta({
+    description:
+      'Alarm when no trigger arrived for this long (a campaign that normally fires): whole hours from 1h to 7d, or false for no alarm.',
+  });
+
+/** `silentAfter` in whole hours (1–168); undefined when it is not whole hours in that range. */
+export function silentAfterHours(value: string): number | undefined {
+  const m = DURATION.exec(value);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const hours = m[2] === 'm' ? n / 60 : m[2] === 'h' ? n : m[2] === 'd' ? n * 24 : n * 168;
+  return Number.isInteger(hours) && hours >= 1 && hours <= 168 ? hours : undefined;
+}
+
 export const timeZone = z.string().refine(
   (tz) => {
     try {
@@ -174,10 +198,13 @@ export const campaign = z.strictObject({
       target: percent.optional(),
     })
     .optional(),
-  learn: z
-    .string()
+  learn: z.string().optional().meta({
+    description:
+      'What this campaign is meant to learn, e.g. “does b beat a?”. The dashboards answer it: every variant against the first, and the treated group against the holdout, each with its 95% interval and whether it is significant yet.',
+  }),
+  silentAfter: silentAfter
     .optional()
-    .meta({ description: 'What this campaign is meant to learn, e.g. “does b beat a?”' }),
+    .meta({ description: 'Overrides defaults.silentAfter for this campaign (false = no silence alarm).' }),
   trigger,
   audience: z.record(z.string(), attributeFilter).default({}),
   channels: z
@@ -208,6 +235,7 @@ export const strategySchema = z.strictObject({
       timezone: timeZone.default('Europe/Amsterdam'),
       locale: z.string().min(2).default('nl'),
       quietHours: quietHours.optional(),
+      silentAfter: silentAfter.default('24h'),
     })
     .prefault({}),
   brand: z

@@ -253,20 +253,6 @@ export function interpretFeedback(event: unknown): FeedbackAction {
 }
 
 /**
- * Applies one provider feedback event:
- * 1. validate it and map it to a feedback type and, for dead addresses, a suppression
- *    ({@link interpretFeedback}); a time more than a few minutes ahead of the clock is refused;
- * 2. push: mark the customer's SNS endpoint disabled, so the next decision falls back to another channel;
- * 3. otherwise find the contact record by the provider's message id (`gsi1`); none means the message
- *    was not ours or the customer was erased: `unknown_message`, nothing written;
- * 4. check that the message belongs to the customer and channel the event names;
- * 5. suppress the channel (hard bounce, complaint, opted-out or invalid number) — first, as it is the
- *    effect that matters, and a plain overwrite, so a retry after a crash repeats it harmlessly;
- * 6. append the feedback to the record unless an entry with the same type and time is there already
- *    (a replayed or redelivered event), so the same event gives the same answer and one entry.
- * Malformed or unknown input throws {@link InvalidInputError} before anything is written.
- */
-/**
  * The record a message's feedback belongs to. An email names its record in a tag; that counts only if
  * the record sent this very message. Otherwise (SMS, or a record from before the tag) the message-id
  * index leads to it.
@@ -289,20 +275,53 @@ async function locate(
   return record && { ref, record };
 }
 
+/**
+ * Applies one provider feedback event:
+ * 1. validate it and map it to a feedback type and, for dead addresses, a suppression
+ *    ({@link interpretFeedback}); a time more than a few minutes ahead of the clock is refused;
+ * 2. push: mark the customer's SNS endpoint disabled, so the next decision falls back to another channel;
+ * 3. otherwise find the contact record ({@link locate}: an email's tags name it, else the provider's
+ *    message id via `gsi1`); none means the message was not ours or the customer was erased: `unknown_message`, nothing written;
+ * 4. check that the message belongs to the customer and channel the event names;
+ * 5. suppress the channel (hard bounce, complaint, opted-out or invalid number) — first, as it is the
+ *    effect that matters, and a plain overwrite, so a retry after a crash repeats it harmlessly;
+ * 6. append the feedback to the record unless an entry with the same type and time is there already
+ *    (a replayed or redelivered event), so the same event gives the same answer and one entry.
+ * Malformed or unknown input throws {@link InvalidInputError} before anything is written.
+ */
 export async function applyFeedback(deps: FeedbackDeps, event: unknown): Promise<FeedbackResult> {
+  return (await applyFeedbackToContact(deps, event)).result;
+}
+
+/** What {@link applyFeedbackToContact} appended: the contact's campaign and channel and the feedback type. */
+export interface AppliedFeedback {
+  readonly campaignId: string;
+  readonly channel: 'email' | 'sms';
+  readonly type: FeedbackType;
+}
+
+/**
+ * {@link applyFeedback}, also saying which campaign's message the new feedback was about (for the
+ * delivered/bounced/opened metrics); `applied` is absent when nothing new was appended.
+ */
+export async function applyFeedbackToContact(
+  deps: FeedbackDeps,
+  event: unknown,
+): Promise<{ result: FeedbackResult; applied?: AppliedFeedback }> {
+  const result = (r: FeedbackResult) => ({ result: r });
   const action = interpretFeedback(event);
-  if (action.kind === 'ignored') return 'ignored';
+  if (action.kind === 'ignored') return result('ignored');
   const at = action.kind === 'push_disabled' ? action.at : action.feedback.at;
   if (Date.parse(at) > deps.clock.now() + MAX_CLOCK_SKEW_MS) {
     throw new InvalidInputError('Feedback event: its time is in the future');
   }
   if (action.kind === 'push_disabled') {
     await deps.store.disablePushEndpoint(action.customerId, action.endpointArn);
-    return 'recorded';
+    return result('recorded');
   }
 
   const found = await locate(deps, action);
-  if (!found) return 'unknown_message';
+  if (!found) return result('unknown_message');
   const { ref, record } = found;
   if (record.channel !== undefined && record.channel !== action.channel) {
     throw new InvalidInputError(
@@ -313,6 +332,7 @@ export async function applyFeedback(deps: FeedbackDeps, event: unknown): Promise
   if (action.suppression) await deps.store.suppress(ref.customerId, action.channel, action.suppression);
   const { type, at: when } = action.feedback;
   const known = record.feedback?.some((f) => f.type === type && f.at === when) ?? false;
-  if (!known) await deps.store.addFeedback(ref, action.feedback);
-  return 'recorded';
+  if (known) return result('recorded');
+  await deps.store.addFeedback(ref, action.feedback);
+  return { result: 'recorded', applied: { campaignId: ref.campaignId, channel: action.channel, type } };
 }

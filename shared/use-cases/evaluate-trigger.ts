@@ -2,7 +2,7 @@ import { type CustomerState, decidedKey } from '#shared/domain/customer.ts';
 import type { Decision } from '#shared/domain/decision.ts';
 import type { Clock, Scheduler } from '#shared/domain/ports.ts';
 import type { ContactRecord } from '#shared/domain/store.ts';
-import { decide } from '#shared/engine/decide.ts';
+import { decide, reservedChannel } from '#shared/engine/decide.ts';
 import { parseTriggerEvent } from '#shared/engine/event.ts';
 import { InvalidInputError, TransientError } from '#shared/errors.ts';
 import type { Channel } from '#shared/strategy/schema.ts';
@@ -36,9 +36,11 @@ const jitter = (attempt: number) =>
 /**
  * Decides one (event, campaign) pair and carries the decision out, exactly once:
  * 1. load the customer (one Query) and run the engine;
- * 2. a suppression or holdout is written as its contact record, and that is all;
- * 3. a send or deferral is first committed by one conditional write of the state item (idempotency
- *    key + cap reservation); a version conflict re-reads and decides again;
+ * 2. a suppression is written as its contact record, and that is all;
+ * 3. a send, deferral or holdout is first committed by one conditional write of the state item
+ *    (idempotency key + cap reservation: a held-out customer takes the slot a send would have taken,
+ *    so control and treated groups stay comparable); a version conflict re-reads and decides again;
+ *    a holdout is then recorded, and that is all;
  * 4. a deferral is recorded and scheduled; a send goes out and its record is written (one write);
  * 5. a duplicate is counted on the original record — unless that record is missing or `sending`:
  *    then an earlier attempt died or failed transiently, and this one completes it.
@@ -66,16 +68,12 @@ export async function evaluateTrigger(deps: EvaluateDeps, message: TriggerMessag
       });
 
     if (decision.reason === 'duplicate') return completeOrCount(deps, decision, state, message.event, now);
-    if (decision.outcome !== 'sent' && decision.outcome !== 'deferred') {
+    const channel = reservedChannel(decision);
+    if (channel === undefined) {
       await deps.store.putContact(decision);
       return decision;
     }
-    const reserve = {
-      at: now,
-      campaignId: decision.campaignId,
-      purpose: purposeOf(deps, decision),
-      channel: decision.channel ?? 'email',
-    };
+    const reserve = { at: now, campaignId: decision.campaignId, purpose: purposeOf(deps, decision), channel };
     const result = await deps.store.commitDecision(state, {
       idempotencyKey: decision.idempotencyKey,
       decidedAt: now,
@@ -84,6 +82,10 @@ export async function evaluateTrigger(deps: EvaluateDeps, message: TriggerMessag
     if (result === 'conflict') {
       await jitter(attempt);
       continue;
+    }
+    if (decision.outcome === 'holdout') {
+      await deps.store.putContact(decision);
+      return decision;
     }
     if (decision.outcome === 'deferred') return defer(deps, decision, message.event);
     return deliver(deps, decision, channelsOf(decision), state, message.event);

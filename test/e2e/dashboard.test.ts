@@ -41,11 +41,16 @@ const consent = (customerId: string, purpose: string, channel = 'all') =>
     occurredAt: new Date(START - 3_600_000).toISOString(),
   });
 
-/** Reads `campaigns.<id>.a.b` or `totals.a.b` out of the metrics. */
+/** Reads `campaigns.<id>.a.b`, `uplift.<index>.a.b` or `totals.a.b` out of the metrics. */
 function metricAt(metrics: Metrics, path: string): unknown {
   const [head, ...rest] = path.split('.');
   const id = head === 'campaigns' ? rest.shift() : undefined;
-  let value: unknown = id ? metrics.campaigns.find((c) => c.campaignId === id) : metrics.totals;
+  let value: unknown =
+    head === 'uplift'
+      ? metrics.uplift
+      : id
+        ? metrics.campaigns.find((c) => c.campaignId === id)
+        : metrics.totals;
   for (const key of rest) value = (value as Record<string, unknown> | undefined)?.[key];
   return value;
 }
@@ -140,6 +145,32 @@ describe.skipIf(!hasChromium)('the dashboard in a browser', () => {
     expect(await page.textContent('[data-metric="totals.messagesByChannel.sms"]')).toBe('1');
     expect(await page.textContent('[data-stat="deadLetters"]')).toBe('1');
     await expect(page.getByRole('heading', { name: 'Strategy' }).isVisible()).resolves.toBe(true);
+
+    // Measurement: rates, differences, verdicts and the goal headline are those of the uplift use case.
+    const measured = await page.$$eval('[data-measure]', (nodes) =>
+      nodes.map((n) => ({
+        path: n.getAttribute('data-measure') ?? '',
+        raw: n.getAttribute('data-value') ?? '',
+      })),
+    );
+    expect(measured.length).toBeGreaterThan(10);
+    for (const { path, raw } of measured)
+      expect({ path, value: raw }).toEqual({ path, value: String(metricAt(metrics, path)) });
+    const loyalty = metrics.uplift.findIndex((u) => u.campaignId === 'loyalty-third-order');
+    expect(await page.textContent(`[data-measure="uplift.${loyalty}.headline"]`)).toMatch(
+      /^5% within 14d: \d+(\.\d)?%/,
+    );
+    const card = page.locator('article.measure[data-campaign="loyalty-third-order"]');
+    await expect(card.getByText('We want to learn:').isVisible()).resolves.toBe(true);
+    expect(await card.locator('.comparisons li').count()).toBe(2); // treated vs holdout, b vs a
+    // The charts: Chart.js from node_modules drew on every canvas of the section.
+    await page.waitForFunction("typeof window.Chart === 'function'");
+    const canvases = page.locator('#measurement canvas');
+    expect(await canvases.count()).toBe(metrics.uplift.length * 2);
+    const drawn = await page.evaluate(
+      "Array.from(document.querySelectorAll('#measurement canvas')).every((c) => window.Chart.getChart(c) !== undefined)",
+    );
+    expect(drawn).toBe(true);
     expect(await page.locator('ol.flows > li').count()).toBe(metrics.campaigns.length);
   });
 
@@ -191,6 +222,11 @@ describe.skipIf(!hasChromium)('the dashboard in a browser', () => {
     expect(html).toContain(`<span data-metric="totals.decisions">${metrics.totals.decisions}</span>`);
     expect(html).toContain('c-anna');
     expect(html).not.toMatch(/<script|https?:\/\/(?!127\.0\.0\.1)[^"]*\.(js|css)/);
+    // Funnel, uplift with its interval, and the variants, per campaign.
+    expect(html).toContain('id="measurement"');
+    expect(html).toMatch(/data-metric="campaigns\.loyalty-third-order\.funnel\.sent"/);
+    expect(html).toMatch(/treated vs holdout<\/b>/);
+    expect(html).toContain('Variant b');
   });
 
   it('logged no console error, page error or failed request', () => {

@@ -1,0 +1,228 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { silencePeriods } from '#infra/constructs/measurement.ts';
+import { createContactApp, loadDeployedStrategy } from '#infra/contact-app.ts';
+import { loadCompiledStrategy } from '#shared/strategy/load.ts';
+import { cdkJsonContext, logicalId, render } from './helpers.ts';
+
+/** The sample strategy: goals, a holdout, A/B variants, a learning goal and silence settings. */
+const STRATEGY_FILE = 'strategy/contact-strategy.yaml';
+const strategy = loadCompiledStrategy(STRATEGY_FILE).strategy;
+const enabled = strategy.campaigns.filter((c) => c.enabled);
+
+interface Widget {
+  type: string;
+  x: number;
+  y: number;
+  width: number;
+  properties: { title?: string; markdown?: string; metrics?: unknown[]; annotations?: unknown };
+}
+interface AlarmProps {
+  AlarmName?: string;
+  AlarmDescription: string;
+  Threshold: number;
+  ComparisonOperator: string;
+  EvaluationPeriods: number;
+  DatapointsToAlarm?: number;
+  TreatMissingData?: string;
+  MetricName?: string;
+  Namespace?: string;
+  Period?: number;
+  Metrics?: {
+    Id: string;
+    Expression?: string;
+    MetricStat?: { Metric: { MetricName: string }; Period: number };
+  }[];
+  AlarmActions: unknown[];
+  OKActions: unknown[];
+}
+
+let template: Template;
+let widgets: Widget[];
+let alarms: AlarmProps[];
+let topicRef: string;
+
+beforeAll(() => {
+  const { stateless } = createContactApp({
+    context: { ...cdkJsonContext(), strategyFile: STRATEGY_FILE },
+    loadStrategy: loadDeployedStrategy,
+    bundle: false,
+  });
+  template = Template.fromStack(stateless);
+  const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+  widgets = (JSON.parse(render(dashboard?.Properties.DashboardBody)) as { widgets: Widget[] }).widgets;
+  alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+    (a) => a.Properties as AlarmProps,
+  );
+  topicRef = `<${logicalId(stateless, stateless.measurement.alarmTopic)}>`;
+}, 60_000);
+
+const titles = (ws: readonly Widget[]) =>
+  ws.map((w) => w.properties.title ?? w.properties.markdown?.split('\n')[0]);
+
+describe('CloudWatch dashboard generated from the strategy', () => {
+  it('has an overview row for marketers: triggers, sends by channel, suppressions by reason, deliverability', () => {
+    const overview = widgets.filter((w) => w.y === widgets.find((x) => x.type === 'metric')?.y);
+    expect(titles(overview)).toEqual([
+      'Triggers received, and what we did with them',
+      'Messages sent, by channel',
+      'Why customers were not contacted',
+      'Email deliverability: bounces and complaints (% of sends, per day)',
+    ]);
+  });
+
+  it('has one row per enabled campaign: what it is for, funnel, variants, holdout', () => {
+    for (const c of enabled) {
+      const name = c.name ?? c.id;
+      const text = widgets.find((w) => w.properties.markdown?.startsWith(`## ${name}\n`));
+      expect(text, name).toBeDefined();
+      const row = widgets.filter((w) => w.y === text?.y);
+      expect(row.reduce((sum, w) => sum + w.width, 0)).toBe(24);
+      expect(titles(row).slice(1)).toEqual([
+        `${name}: funnel (sent → delivered → opened → clicked → converted)`,
+        `${name}: variants`,
+        c.holdout > 0 && c.goal
+          ? `${name}: holdout ${c.holdout}% — did the message make a difference?`
+          : `${name}: triggers`,
+      ]);
+    }
+    const rows = new Set(widgets.filter((w) => w.properties.markdown?.startsWith('## ')).map((w) => w.y));
+    expect(rows.size).toBe(enabled.length);
+  });
+
+  it('answers the learning goal: the variant comparison and the uplift with their interval and significance', () => {
+    const loyalty = strategy.campaigns.find((c) => c.id === 'loyalty-third-order');
+    const name = loyalty?.name ?? '';
+    const text = widgets.find((w) => w.properties.markdown?.startsWith(`## ${name}\n`));
+    expect(text?.properties.markdown).toContain(`**We want to learn:** ${loyalty?.learn}`);
+    expect(text?.properties.markdown).toContain('target 5%');
+    const labels = (title: string) =>
+      JSON.stringify(widgets.find((w) => w.properties.title === title)?.properties.metrics);
+    const variants = labels(`${name}: variants`);
+    for (const label of [
+      'b vs a: difference (pp)',
+      'b vs a: 95% interval, low',
+      'b vs a: significant yet? (1 = yes)',
+    ])
+      expect(variants).toContain(label);
+    const holdout = labels(`${name}: holdout 10% — did the message make a difference?`);
+    expect(holdout).toContain('Treated converted (%), target 5%');
+    expect(holdout).toContain('treated vs control: 95% interval, high');
+    expect(holdout).toMatch(/\^0\.5/);
+  });
+});
+
+describe('alarms, each to the encrypted alarm topic', () => {
+  const find = (pattern: RegExp) => alarms.filter((a) => pattern.test(a.AlarmDescription));
+  const expression = (a: AlarmProps | undefined) => a?.Metrics?.find((m) => m.Expression)?.Expression;
+
+  it('complaint rate above 0.1% and bounce rate above 4% of email sends over a day', () => {
+    const [complaint] = find(/^Complaint rate/);
+    const [bounce] = find(/^Bounce rate/);
+    for (const [alarm, threshold, name] of [
+      [complaint, 0.1, 'Complained'],
+      [bounce, 4, 'Bounced'],
+    ] as const) {
+      expect(alarm).toMatchObject({
+        Threshold: threshold,
+        ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 1,
+      });
+      expect(expression(alarm)).toBe(`100*FILL(${name.toLowerCase()},0)/sends`);
+      const stats = alarm?.Metrics?.filter((m) => m.MetricStat).map((m) => [
+        m.MetricStat?.Metric.MetricName,
+        m.MetricStat?.Period,
+      ]);
+      expect(stats).toEqual([
+        [name, 86_400],
+        ['Sends', 86_400],
+      ]);
+    }
+  });
+
+  it('any message in any dead-letter queue', () => {
+    const dlq = find(/dead-letter queue/);
+    expect(dlq.map((a) => a.AlarmDescription.match(/the (\S+) dead-letter/)?.[1]).sort()).toEqual(
+      ['activity', 'date-triggers', 'deferred-schedules', 'feedback', 'profile', 'routing', 'trigger'].sort(),
+    );
+    for (const a of dlq) {
+      expect(a).toMatchObject({
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+    }
+  });
+
+  it('any error of any function', () => {
+    const errors = find(/function failed/);
+    expect(errors.map((a) => a.AlarmDescription.match(/The (\S+) function/)?.[1]).sort()).toEqual(
+      [
+        'activity',
+        'date-triggers',
+        'deferred',
+        'evaluate',
+        'export',
+        'feedback',
+        'preferences',
+        'profile',
+      ].sort(),
+    );
+    for (const a of errors) expect(a).toMatchObject({ MetricName: 'Errors', Threshold: 1, Period: 300 });
+  });
+
+  it('send throttling sustained over three 5-minute periods', () => {
+    const [throttle] = find(/throttled sends/);
+    expect(throttle).toMatchObject({
+      MetricName: 'ProviderThrottles',
+      Namespace: 'ContactTriggers',
+      Threshold: 1,
+      Period: 300,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
+  it('no triggers for silentAfter hours on each campaign that normally fires (default 24h, false = none)', () => {
+    const silent = find(/^No trigger for/);
+    const expected = enabled.filter((c) => c.silentAfter !== false);
+    expect(expected.length).toBeLessThan(enabled.length);
+    expect(silent).toHaveLength(expected.length);
+    const window = (a: AlarmProps) => {
+      const period = a.Metrics?.find((m) => m.MetricStat)?.MetricStat?.Period ?? 0;
+      return (period * a.EvaluationPeriods) / 3600;
+    };
+    for (const c of expected) {
+      const alarm = silent.find((a) => a.AlarmDescription.includes(`"${c.name ?? c.id}"`));
+      const hours = { '6h': 6, '3d': 72 }[String(c.silentAfter)] ?? 24;
+      expect(alarm, c.id).toMatchObject({
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'breaching',
+      });
+      expect(window(alarm as AlarmProps)).toBe(hours);
+      expect(expression(alarm)).toBe(
+        'FILL(d_sent,0)+FILL(d_deferred,0)+FILL(d_holdout,0)+FILL(d_suppressed,0)',
+      );
+    }
+  });
+
+  it('sends every alarm and its recovery to the topic, encrypted with its own key and TLS only', () => {
+    for (const a of alarms) {
+      expect(a.AlarmActions.map(render)).toEqual([topicRef]);
+      expect(a.OKActions.map(render)).toEqual([topicRef]);
+    }
+    const [topic] = Object.values(template.findResources('AWS::SNS::Topic'));
+    expect(topic?.Properties.KmsMasterKeyId).toBeDefined();
+    const policies = Object.values(template.findResources('AWS::SNS::TopicPolicy'));
+    expect(JSON.stringify(policies)).toContain('"aws:SecureTransport":"false"');
+  });
+
+  it('splits a silence window into at most 1-day periods that add up to it exactly', () => {
+    expect(silencePeriods(6)).toEqual({ periodHours: 6, periods: 1 });
+    expect(silencePeriods(72)).toEqual({ periodHours: 24, periods: 3 });
+    expect(silencePeriods(36)).toEqual({ periodHours: 18, periods: 2 });
+    expect(silencePeriods(25)).toEqual({ periodHours: 5, periods: 5 });
+  });
+});
