@@ -355,7 +355,10 @@ const textSets = new WeakMap<Engine, Map<string, TemplateSet>>();
 
 function momentTextSet(engine: Engine, c: CompiledCampaign, moment: Moment): TemplateSet | undefined {
   let sets = textSets.get(engine);
-  if (!sets) textSets.set(engine, (sets = new Map()));
+  if (!sets) {
+    sets = new Map();
+    textSets.set(engine, sets);
+  }
   const key = `${c.campaign.id}#${moment}`;
   let set = sets.get(key);
   const text = c.campaign.moments?.[moment];
