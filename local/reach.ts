@@ -1,13 +1,17 @@
-import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '#shared/adapters/dynamodb/customer-store.ts';
 import { SK, stateFromItems } from '#shared/adapters/dynamodb/items.ts';
 import type { CustomerState } from '#shared/domain/customer.ts';
 import type { Fact } from '#shared/domain/decision.ts';
-import type { CompiledCampaign, Engine } from '#shared/engine/compile.ts';
+import { type CompiledCampaign, compileEngine, type Engine } from '#shared/engine/compile.ts';
 import { selectChannels } from '#shared/engine/decide.ts';
 import { bucketOf } from '#shared/engine/hash.ts';
+import { loadCompiledStrategy } from '#shared/strategy/load.ts';
 import { CHANNELS, type Channel } from '#shared/strategy/schema.ts';
 import { templateLocales } from '#shared/strategy/templates.ts';
+import { ProgressBar } from './import.ts';
+import { TABLE_NAME } from './runtime.ts';
 
 /**
  * Reachability, before a campaign goes live: per campaign and per channel, how many customers are in
@@ -215,4 +219,70 @@ export function formatReach(report: ReachReport): string {
     'audience → with a validated address → with consent for the purpose → of those suppressed / reachable.',
     'Channel "any": the campaign as sent (its channels in order, the customer’s preferred one resolved).',
   ].join('\n');
+}
+
+export interface ReachCommand {
+  readonly strategyFile: string;
+  /** The deployed table; without it the local runtime's. */
+  readonly table?: string;
+  readonly endpoint?: string;
+  readonly segments?: number;
+  readonly json?: boolean;
+}
+
+/** `npx contact reach`: the report of the local runtime's table or a deployed one. */
+export async function runReachCommand(c: ReachCommand): Promise<number> {
+  const engine = compileEngine(loadCompiledStrategy(c.strategyFile));
+  const local = c.table === undefined;
+  const endpoint =
+    c.endpoint ??
+    process.env.AWS_ENDPOINT_URL_DYNAMODB ??
+    (local ? `http://127.0.0.1:${process.env.CONTACT_PORT_DYNAMODB ?? '8000'}` : undefined);
+  const client = new DynamoDBClient({
+    ...(endpoint && { endpoint }),
+    ...(local && {
+      region: process.env.AWS_REGION ?? 'eu-west-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+    maxAttempts: 5,
+  });
+  const table = c.table ?? TABLE_NAME;
+  const bar = new ProgressBar('scanning', 0);
+  try {
+    const now = Date.now();
+    const customers = await scanCustomers({
+      doc: documentClient(client),
+      client,
+      table,
+      now,
+      ...(c.segments !== undefined && { segments: c.segments }),
+      onProgress: (done, total) => bar.update(done, total),
+    });
+    bar.done();
+    const report = reachOf(engine, customers, now);
+    console.log(c.json ? JSON.stringify(report, null, 2) : formatReach(report));
+    return 0;
+  } catch (error) {
+    bar.done();
+    const name = (error as Error).name;
+    if (name === 'ResourceNotFoundException') {
+      console.error(
+        `contact reach: table ${table} not found${local ? ' (is the local runtime running? npm start)' : ''}`,
+      );
+      return 1;
+    }
+    if (
+      local &&
+      ((error as { code?: string }).code === 'ECONNREFUSED' ||
+        /ECONNREFUSED/.test(String((error as Error).message)))
+    ) {
+      console.error(
+        `contact reach: no DynamoDB at ${endpoint}: start the local runtime (npm start) or pass --table for the deployed one`,
+      );
+      return 1;
+    }
+    throw error;
+  } finally {
+    client.destroy();
+  }
 }
