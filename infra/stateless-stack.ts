@@ -2,12 +2,14 @@ import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { type CampaignRoute, CampaignRouting } from './constructs/campaign-routing.ts';
+import { ContactMomentsApi } from './constructs/contact-moments-api.ts';
 import type { ContactTable } from './constructs/contact-table.ts';
 import { CustomerEventRouting } from './constructs/customer-event-routing.ts';
 import { DateTriggers } from './constructs/date-triggers.ts';
 import { Deferred } from './constructs/deferred.ts';
 import { EmailSending } from './constructs/email-sending.ts';
 import { Evaluate } from './constructs/evaluate.ts';
+import { EventSchemas } from './constructs/event-schemas.ts';
 import { PlatformFunction } from './constructs/platform-function.ts';
 import { Preferences } from './constructs/preferences.ts';
 import { grantPushRegistration, pushEnvironment } from './constructs/push.ts';
@@ -65,6 +67,7 @@ const CONSUMERS = {
  * | `date-triggers` | EventBridge Scheduler, hourly | emits date triggers (only with date campaigns) |
  * | `preferences` | public function URL | one-click unsubscribe, preference pages |
  * | `export` | operators (IAM `lambda:InvokeFunction`) | a customer's data (access request) |
+ * | `next-best-offer` | function URL, `AWS_IAM` | contact moments: next best offer, shown offers |
  *
  * The messaging key (SQS queues) lives here, beside the queues it encrypts, not in the stateful
  * stack: it protects messages in flight, which share the queues' lifetime, and keeping it here lets
@@ -86,6 +89,8 @@ export class StatelessStack extends Stack {
   /** Present when some campaign has a date trigger. */
   readonly dateTriggers?: DateTriggers;
   readonly exportFunction: PlatformFunction;
+  readonly moments: ContactMomentsApi;
+  readonly eventSchemas: EventSchemas;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -212,5 +217,14 @@ export class StatelessStack extends Stack {
       environment: { TABLE_NAME: contactTable.tableName },
     });
     contactTable.grantExportRead(this.exportFunction);
+
+    this.moments = new ContactMomentsApi(this, 'ContactMoments', {
+      contactTable,
+      encryptionKey,
+      bundledStrategyJson,
+    });
+    this.eventSchemas = new EventSchemas(this, 'EventSchemas', {
+      registryName: `contact-triggers-${settings.stage}`,
+    });
   }
 }

@@ -22,6 +22,7 @@ const FUNCTION_NAMES = [
   'date-triggers',
   'preferences',
   'export',
+  'next-best-offer',
 ] as const;
 type FunctionName = (typeof FUNCTION_NAMES)[number];
 
