@@ -89,6 +89,7 @@ beforeAll(() => {
     'date-triggers': s.dateTriggers?.fn,
     preferences: s.preferences.fn,
     export: s.exportFunction,
+    'next-best-offer': s.moments.fn,
   };
   bundleDirs = Object.fromEntries(
     FUNCTION_NAMES.map((name) => {
