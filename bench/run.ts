@@ -325,6 +325,12 @@ async function main(): Promise<void> {
       costPerMillionTriggersUsd: cost.total,
       costBreakdownUsd: cost,
     };
+    log('contact moments: next-best-offer latency ...');
+    const nextBestOffer = await (await import('./next-best-offer.ts')).measureNextBestOffer(table);
+    Object.assign(results, { nextBestOffer });
+    console.log(
+      `next-best-offer GET p99 ${nextBestOffer.getMs.p99} ms (target ≤ ${nextBestOffer.p99TargetMs}), POST p99 ${nextBestOffer.postMs.p99} ms, per GET ${JSON.stringify(nextBestOffer.ddbPerGet.calls)}`,
+    );
     writeFileSync('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
     const rows: [string, string, string][] = [
       ['DynamoDB calls per send', String(results.ddbCallsPerSend), '≤ 3'],
