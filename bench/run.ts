@@ -398,6 +398,12 @@ async function main(): Promise<void> {
       },
       costPerMillionCountedTriggersUsd: countedCost.total,
     };
+    log('contact moments: next-best-offer latency ...');
+    const nextBestOffer = await (await import('./next-best-offer.ts')).measureNextBestOffer(table);
+    Object.assign(results, { nextBestOffer });
+    console.log(
+      `next-best-offer GET p99 ${nextBestOffer.getMs.p99} ms (target ≤ ${nextBestOffer.p99TargetMs}), POST p99 ${nextBestOffer.postMs.p99} ms, per GET ${JSON.stringify(nextBestOffer.ddbPerGet.calls)}`,
+    );
     writeFileSync('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
     const kb = (n: number) => `${Math.round(n / 1024)} KB`;
     const tp = results.throughputTriggersPerSecond;

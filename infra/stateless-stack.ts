@@ -3,6 +3,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import type { EventPattern } from '#shared/event-pattern/index.ts';
 import { type CampaignRoute, CampaignRouting } from './constructs/campaign-routing.ts';
+import { ContactMomentsApi } from './constructs/contact-moments-api.ts';
 import type { ContactTable } from './constructs/contact-table.ts';
 import { CustomerEventRouting } from './constructs/customer-event-routing.ts';
 import { DateTriggers } from './constructs/date-triggers.ts';
@@ -10,6 +11,7 @@ import { Deferred } from './constructs/deferred.ts';
 import { EmailSending } from './constructs/email-sending.ts';
 import { Evaluate } from './constructs/evaluate.ts';
 import { Measurement, strategyOfBundle } from './constructs/measurement.ts';
+import { EventSchemas } from './constructs/event-schemas.ts';
 import { PlatformFunction } from './constructs/platform-function.ts';
 import { Preferences } from './constructs/preferences.ts';
 import { grantPushRegistration, pushEnvironment } from './constructs/push.ts';
@@ -69,6 +71,7 @@ const CONSUMERS = {
  * | `date-triggers` | EventBridge Scheduler, hourly | emits date triggers (only with date campaigns) |
  * | `preferences` | public function URL | one-click unsubscribe, preference pages |
  * | `export` | operators (IAM `lambda:InvokeFunction`) | a customer's data (access request) |
+ * | `next-best-offer` | function URL, `AWS_IAM` | contact moments: next best offer, shown offers |
  *
  * The messaging key (SQS queues) lives here, beside the queues it encrypts, not in the stateful
  * stack: it protects messages in flight, which share the queues' lifetime, and keeping it here lets
@@ -92,6 +95,8 @@ export class StatelessStack extends Stack {
   readonly exportFunction: PlatformFunction;
   /** The CloudWatch dashboard, the alarms and their SNS topic. */
   readonly measurement: Measurement;
+  readonly moments: ContactMomentsApi;
+  readonly eventSchemas: EventSchemas;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -220,6 +225,15 @@ export class StatelessStack extends Stack {
     });
     contactTable.grantExportRead(this.exportFunction);
 
+    this.moments = new ContactMomentsApi(this, 'ContactMoments', {
+      contactTable,
+      encryptionKey,
+      bundledStrategyJson,
+    });
+    this.eventSchemas = new EventSchemas(this, 'EventSchemas', {
+      registryName: `contact-triggers-${settings.stage}`,
+    });
+
     const dates = this.dateTriggers?.fn;
     this.measurement = new Measurement(this, 'Measurement', {
       strategy: strategyOfBundle(bundledStrategyJson),
@@ -232,6 +246,7 @@ export class StatelessStack extends Stack {
         feedback: this.feedback.fn.function,
         preferences: this.preferences.fn.function,
         export: this.exportFunction.function,
+        'next-best-offer': this.moments.fn.function,
         ...(dates && { 'date-triggers': dates.function }),
       },
       deadLetterQueues: {

@@ -216,6 +216,39 @@ const commands: Record<string, Command> = {
       });
     },
   },
+  reach: {
+    summary: 'who can be reached, per campaign and channel: audience, address, consent, suppressed',
+    usage: [
+      'contact reach [--strategy FILE] [--table NAME] [--endpoint URL] [--segments N] [--json]',
+      '',
+      '  Scans the contact table (paginated, N parallel segments, default 4; a progress bar on a terminal)',
+      '  and counts per campaign and channel: in the audience → with a validated address → with consent',
+      '  for the purpose → suppressed / reachable. "any" is the campaign as sent (its channel order).',
+      '  Without --table: the local runtime (table contact-local on $CONTACT_PORT_DYNAMODB, default 8000).',
+      '  With --table: the deployed table (AWS credentials and region from the environment), or --endpoint.',
+    ].join('\n'),
+    options: {
+      strategy: { type: 'string' },
+      table: { type: 'string' },
+      endpoint: { type: 'string' },
+      segments: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    async run(values) {
+      const { runReachCommand } = await import('./reach.ts');
+      const file = text(values, 'strategy');
+      const table = text(values, 'table');
+      const endpoint = text(values, 'endpoint');
+      const segments = count(values, 'segments');
+      return runReachCommand({
+        strategyFile: file ?? process.env.CONTACT_STRATEGY ?? DEFAULT_STRATEGY_FILE,
+        ...(table !== undefined && { table }),
+        ...(endpoint !== undefined && { endpoint }),
+        ...(segments !== undefined && { segments }),
+        json: values.json === true,
+      });
+    },
+  },
   'sample-data': {
     summary: 'write deterministic sample customers and 60 days of events (JSON lines) to .local-data/',
     usage: 'contact sample-data [--out DIR] [--seed N] [--customers N] [--events N] [--days N]',

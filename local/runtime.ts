@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -119,6 +120,8 @@ export interface RuntimeUrls {
   readonly ses: string;
   /** The SES emulator's web inbox. */
   readonly sesInbox: string;
+  /** The contact-moment API (next-best-offer, contacts), mounted on the dashboard; bearer {@link Runtime.apiToken}. */
+  readonly moments: string;
   readonly sns: string;
   /** The local SNS store (JSON): SMS and push messages sent. */
   readonly snsStore: string;
@@ -158,6 +161,11 @@ export interface Runtime {
   readonly ports: RuntimePorts;
   readonly strategyFile: string;
   readonly clock: RuntimeClock;
+  /**
+   * The bearer token of the contact-moment API on the dashboard port (the local stand-in for AWS_IAM):
+   * `$CONTACT_API_TOKEN`, else a new random one per start.
+   */
+  readonly apiToken: string;
   /** Resolves when every queue is empty and nothing is in flight (nor a schedule or date job running). */
   drain(options?: { timeoutMs?: number }): Promise<void>;
   stats(): RuntimeStats;
@@ -174,7 +182,8 @@ export class RuntimeStartError extends Error {
 }
 
 const REGION = 'eu-west-1';
-const TABLE_NAME = 'contact-local';
+/** The local runtime's table (DynamoDB Local, in memory). */
+export const TABLE_NAME = 'contact-local';
 const SCHEDULE_GROUP = 'contact-local';
 const LINK_KEY_SECRET_ID = 'contact-local/link-signing-key';
 const WEBHOOK_SECRET_ID = 'contact-local/webhook-signing-secret';
@@ -251,19 +260,22 @@ interface Handlers {
   readonly deferred: typeof import('#functions/deferred.ts').raw;
   readonly dateTriggers: typeof import('#functions/date-triggers.ts').raw;
   readonly preferences: typeof import('#functions/preferences.ts').raw;
+  readonly nextBestOffer: typeof import('#functions/next-best-offer.ts').raw;
 }
 
 /** Imports the handler modules, after the environment is set: their configuration is read at first use. */
 async function loadHandlers(): Promise<Handlers> {
-  const [evaluate, profile, activity, feedback, deferred, dateTriggers, preferences] = await Promise.all([
-    import('#functions/evaluate.ts'),
-    import('#functions/profile.ts'),
-    import('#functions/activity.ts'),
-    import('#functions/feedback.ts'),
-    import('#functions/deferred.ts'),
-    import('#functions/date-triggers.ts'),
-    import('#functions/preferences.ts'),
-  ]);
+  const [evaluate, profile, activity, feedback, deferred, dateTriggers, preferences, nextBestOffer] =
+    await Promise.all([
+      import('#functions/evaluate.ts'),
+      import('#functions/profile.ts'),
+      import('#functions/activity.ts'),
+      import('#functions/feedback.ts'),
+      import('#functions/deferred.ts'),
+      import('#functions/date-triggers.ts'),
+      import('#functions/preferences.ts'),
+      import('#functions/next-best-offer.ts'),
+    ]);
   return {
     evaluate: evaluate.raw,
     profile: profile.raw,
@@ -272,6 +284,7 @@ async function loadHandlers(): Promise<Handlers> {
     deferred: deferred.raw,
     dateTriggers: dateTriggers.raw,
     preferences: preferences.raw,
+    nextBestOffer: (event) => nextBestOffer.raw(event),
   };
 }
 
@@ -458,6 +471,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     });
     stoppers.push(async () => client.destroy());
     const engine = compileEngine(compiled);
+    const apiToken = process.env.CONTACT_API_TOKEN || randomBytes(18).toString('base64url');
     const store = new DynamoCustomerStore(client, {
       tableName: TABLE_NAME,
       sendRetentionMs: engine.maxCapWindowMs,
@@ -475,6 +489,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       stats: statsOf,
       urls: () => dashboardHolder.urls,
       preferences: () => handlers?.preferences,
+      engine,
+      apiToken,
+      moments: () => handlers?.nextBestOffer,
     });
     stoppers.push(() => dashboard.stop());
 
@@ -482,6 +499,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       eventBridge: eventBridge.endpoint,
       dashboard: dashboard.endpoint,
       preferences: `${dashboard.endpoint}/p`,
+      moments: `${dashboard.endpoint}/customers`,
       dynamodb: dynamodbEndpoint,
       ses: ses.endpoint,
       sesInbox: `${ses.endpoint}/`,
@@ -678,6 +696,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       ports,
       strategyFile,
       clock: runtimeClock,
+      apiToken,
       drain,
       stats: statsOf,
       redrive: (queue) => queues.redrive(queue),

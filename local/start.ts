@@ -56,6 +56,11 @@ function table(runtime: Runtime, seconds: string): string {
     ['EventBridge API', runtime.urls.eventBridge, 'PutEvents, TestEventPattern (bus contact-triggers)'],
     ['Dashboard', `${runtime.urls.dashboard}/`, 'decisions, metrics, customers, strategy'],
     ['Preferences', `${runtime.urls.preferences}/`, 'unsubscribe and preference links in messages'],
+    [
+      'Contact moments',
+      `${runtime.urls.dashboard}/till`,
+      'shop-till demo; API /customers/{id}/next-best-offer',
+    ],
     ['SES inbox', runtime.urls.sesInbox, 'every email sent (JSON at /store)'],
     ['SNS store', runtime.urls.snsStore, 'every SMS and push message sent'],
     ['DynamoDB Local', runtime.urls.dynamodb, 'table contact-local (in memory)'],
@@ -71,6 +76,8 @@ function table(runtime: Runtime, seconds: string): string {
     ...rows.map(line),
     '',
     `Try: aws events put-events --endpoint-url ${runtime.urls.eventBridge} --region eu-west-1 --entries '[{"EventBusName":"contact-triggers","Source":"shop.newsletter","DetailType":"NewsletterSubscribed","Detail":"{\\"customerId\\":\\"c-1\\"}"}]'`,
+    `Contact-moment API token (the local stand-in for AWS_IAM): ${runtime.apiToken}`,
+    `  curl -H 'authorization: Bearer ${runtime.apiToken}' '${runtime.urls.moments}/c-1/next-best-offer?moment=till'`,
     'Press Ctrl-C to stop.',
   ].join('\n');
 }

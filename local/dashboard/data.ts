@@ -400,6 +400,16 @@ export function explainFact(fact: Fact): { text: string; ok?: boolean } {
       return { text: `Already decided at ${fact.firstDecidedAt} (same key)` };
     case 'invalid':
       return { text: `Invalid event: ${fact.problem}`, ok: false };
+    case 'date':
+      return {
+        text:
+          fact.daysAhead === undefined
+            ? `Date ${fact.attribute}: unknown`
+            : `Date ${fact.attribute} ${fact.date} is ${fact.daysAhead} day${fact.daysAhead === 1 ? '' : 's'} ahead (window ${fact.window})`,
+        ok: fact.daysAhead !== undefined && fact.daysAhead >= 0 && fact.daysAhead <= fact.window,
+      };
+    case 'moment':
+      return { text: `Offer shown at the ${fact.moment}${fact.response ? `: ${fact.response}` : ''}` };
   }
 }
 

@@ -1,11 +1,16 @@
 import { readFile } from 'node:fs/promises';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
 import type { CustomerDataStore } from '#shared/domain/store.ts';
+import type { Engine } from '#shared/engine/compile.ts';
 import type { Strategy } from '#shared/strategy/schema.ts';
+import { MOMENTS, type Moment } from '#shared/strategy/schema.ts';
+import type { NextBestOffer } from '#shared/use-cases/next-best-offer.ts';
+import { reachOf, scanCustomers } from '../reach.ts';
 import type { RuntimeStats, RuntimeUrls } from '../runtime.ts';
 import { BodyTooLargeError, close, listen, readBody, send, sendJson } from '../servers/http.ts';
 import {
@@ -18,6 +23,7 @@ import {
 } from './data.ts';
 import { functionUrlEvent, writeFunctionUrlResult } from './function-url.ts';
 import { MEASUREMENT_CHARTS_JS } from './measurement.ts';
+import { renderReachPage, renderTillPage } from './moments-pages.ts';
 import { renderDashboardPage } from './page.ts';
 
 /**
@@ -32,6 +38,10 @@ import { renderDashboardPage } from './page.ts';
  * - `GET /api/stats`: the runtime's queues, dead letters and schedules
  * - `GET /assets/chart.umd.min.js` (Chart.js, from node_modules) and `/assets/measurement-charts.js`:
  *   the charts of the Measurement section
+ * - `GET /api/reach`, `GET /reach`: the reachability report (`npx contact reach`)
+ * - `GET /customers/:id/next-best-offer`, `POST /customers/:id/contacts`: the contact-moment API (the
+ *   `next-best-offer` handler), with `Authorization: Bearer <apiToken>` as the local stand-in for AWS_IAM
+ * - `GET /till`, `POST /till/contacts`: a shop till playing that API
  */
 
 export type FunctionUrlHandler = (
@@ -50,6 +60,12 @@ export interface DashboardOptions {
   urls(): RuntimeUrls | undefined;
   /** The `preferences` handler, once the handler modules are loaded. */
   preferences(): FunctionUrlHandler | undefined;
+  /** The compiled strategy, for the reachability report. */
+  readonly engine?: Engine;
+  /** The bearer token of the contact-moment API; without it the API is not served. */
+  readonly apiToken?: string;
+  /** The `next-best-offer` handler, once the handler modules are loaded. */
+  moments?(): FunctionUrlHandler | undefined;
 }
 
 export interface DashboardServer {
@@ -98,9 +114,78 @@ export async function startDashboard(
     return knownCustomer(data) ? data : undefined;
   };
 
+  const authorised = (req: IncomingMessage): boolean => {
+    const expected = Buffer.from(`Bearer ${options.apiToken ?? ''}`);
+    const given = Buffer.from(req.headers.authorization ?? '');
+    return (
+      options.apiToken !== undefined && given.length === expected.length && timingSafeEqual(given, expected)
+    );
+  };
+  /** Calls the contact-moment handler as its function URL would (the till goes through here too). */
+  const callMoments = async (method: string, path: string, query: string, body?: unknown) => {
+    const handler = options.moments?.();
+    if (!handler) return undefined;
+    const event = {
+      version: '2.0',
+      rawPath: path,
+      rawQueryString: query,
+      headers: { 'content-type': 'application/json' },
+      queryStringParameters: Object.fromEntries(new URLSearchParams(query)),
+      requestContext: { http: { method, path } },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+      isBase64Encoded: false,
+    } as unknown as Parameters<FunctionUrlHandler>[0];
+    const result = await handler(event);
+    return {
+      status: result.statusCode ?? 200,
+      body: JSON.parse(result.body ?? '{}') as Record<string, unknown>,
+    };
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
+
+    if (path.startsWith('/customers/')) {
+      if (!authorised(req))
+        return sendJson(
+          res,
+          401,
+          { message: 'unauthorised: send Authorization: Bearer <token> (printed by npm start)' },
+          'application/json',
+          {
+            'www-authenticate': 'Bearer realm="contact-moments"',
+          },
+        );
+      const handler = options.moments?.();
+      if (!handler) return sendJson(res, 503, { message: 'starting, try again in a moment' });
+      let body: Buffer;
+      try {
+        body = await readBody(req, MAX_FORM_BYTES);
+      } catch (error) {
+        if (error instanceof BodyTooLargeError) return sendJson(res, 413, { message: 'too large' });
+        throw error;
+      }
+      return writeFunctionUrlResult(res, await handler(functionUrlEvent(req, path, body)));
+    }
+    if (path === '/till/contacts' && req.method === 'POST') {
+      const form = new URLSearchParams((await readBody(req, MAX_FORM_BYTES)).toString('utf8'));
+      const customerId = form.get('customerId') ?? '';
+      const moment = form.get('moment') ?? 'till';
+      const answer = await callMoments('POST', `/customers/${encodeURIComponent(customerId)}/contacts`, '', {
+        idempotencyKey: form.get('receipt') ?? '',
+        campaignId: form.get('campaignId') ?? '',
+        moment,
+        response: form.get('response') ?? undefined,
+        ...(form.get('variant') && { variant: form.get('variant') }),
+      });
+      const flash =
+        answer && answer.status < 300
+          ? `Recorded: ${form.get('response')} (${String(answer.body.status)}).`
+          : `Not recorded: ${String(answer?.body.message ?? 'the API is starting')}`;
+      const back = new URLSearchParams({ customerId, moment, flash });
+      return send(res, 303, 'text/plain; charset=utf-8', 'See other', { location: `/till?${back}` });
+    }
 
     if (path === '/p' || path.startsWith('/p/')) {
       const preferences = options.preferences();
@@ -159,6 +244,35 @@ export async function startDashboard(
         return send(res, 200, 'text/javascript; charset=utf-8', await chartJs, SCRIPT_HEADERS);
       case path === '/assets/measurement-charts.js':
         return send(res, 200, 'text/javascript; charset=utf-8', MEASUREMENT_CHARTS_JS, SCRIPT_HEADERS);
+      case path === '/api/reach' || path === '/reach': {
+        if (!options.engine) return sendJson(res, 404, { message: 'no strategy engine' });
+        const customers = await scanCustomers({ doc: options.doc, table: options.table, now: options.now() });
+        const report = reachOf(options.engine, customers, options.now());
+        return path === '/reach'
+          ? send(res, 200, 'text/html; charset=utf-8', renderReachPage(report), PAGE_HEADERS)
+          : sendJson(res, 200, report);
+      }
+      case path === '/till': {
+        const customerId = param(url, 'customerId');
+        const moment: Moment = MOMENTS.find((m) => m === param(url, 'moment')) ?? 'till';
+        const asked = customerId
+          ? await callMoments(
+              'GET',
+              `/customers/${encodeURIComponent(customerId)}/next-best-offer`,
+              `moment=${moment}`,
+            )
+          : undefined;
+        const html = renderTillPage({
+          moment,
+          receipt: `till-${randomUUID().slice(0, 8)}`,
+          ...(customerId && { customerId }),
+          ...(asked && asked.status === 200 && { answer: asked.body as unknown as NextBestOffer }),
+          ...(asked && asked.status !== 200 && { error: String(asked.body.message ?? 'error') }),
+          ...(customerId && !asked && { error: 'the API is starting, try again in a moment' }),
+          ...(param(url, 'flash') && { flash: param(url, 'flash') }),
+        });
+        return send(res, 200, 'text/html; charset=utf-8', html, PAGE_HEADERS);
+      }
       case path === '/' || path === '/index.html': {
         const records = await scanDecisions(options.doc, options.table);
         const filter = {

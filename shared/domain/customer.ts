@@ -1,4 +1,4 @@
-import type { Channel, Purpose } from '#shared/strategy/schema.ts';
+import type { Channel, Moment, Purpose } from '#shared/strategy/schema.ts';
 import { shortHash } from './hash.ts';
 
 /**
@@ -55,7 +55,8 @@ export interface SendEntry {
   readonly at: number;
   readonly campaignId: string;
   readonly purpose: string;
-  readonly channel: Channel;
+  /** The channel of a message, or the contact moment at which an offer was shown (next-best-offer). */
+  readonly channel: Channel | Moment;
 }
 
 /** The activity counter of one threshold rule (`trigger.when.count`): events per UTC day. */

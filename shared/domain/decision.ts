@@ -50,7 +50,9 @@ export type Fact =
   | { kind: 'variant'; id: string; bucket: number }
   | { kind: 'arbitration'; winner: string; priority: number }
   | { kind: 'duplicate'; idempotencyKey: string; firstDecidedAt: string }
-  | { kind: 'invalid'; problem: string };
+  | { kind: 'invalid'; problem: string }
+  | { kind: 'date'; attribute: string; date?: string; daysAhead?: number; window: number }
+  | { kind: 'moment'; moment: string; response?: string };
 
 /** The public decision record (DESIGN.md "Public contracts"), plus what the pipeline needs. */
 export interface Decision {

@@ -1,4 +1,4 @@
-import type { Channel } from '#shared/strategy/schema.ts';
+import type { Channel, Moment } from '#shared/strategy/schema.ts';
 import type { ConsentState, CustomerState, Profile, SendEntry, Suppression } from './customer.ts';
 import type { Decision } from './decision.ts';
 
@@ -18,7 +18,15 @@ export interface ContactRecord extends Decision {
   readonly duplicates?: number;
   /** Conversion attributed to this contact (goal event id and value). */
   readonly conversion?: { readonly eventId: string; readonly at: string; readonly value?: number };
+  /** Set when the contact was an offer shown at a contact moment (next-best-offer), not a message. */
+  readonly moment?: Moment;
+  /** The customer's answer to an offer shown at a moment. */
+  readonly response?: MomentResponse;
 }
+
+/** What the customer said to an offer shown at a contact moment. */
+export const MOMENT_RESPONSES = ['accepted', 'declined', 'later'] as const;
+export type MomentResponse = (typeof MOMENT_RESPONSES)[number];
 
 /** An entry of the append-only consent ledger. */
 export interface ConsentLedgerEntry {

@@ -83,8 +83,8 @@ function countSends(sends: readonly SendEntry[], cap: CapRule, campaignId: strin
 const matchesGlobal = (cap: CapRule, s: SendEntry): boolean =>
   cap.purpose === undefined ? s.purpose !== 'service' : s.purpose === cap.purpose;
 
-/** The first cap without room, with its fact; undefined when every cap has room. */
-function fullCap(
+/** The first cap without room (exported for contact moments), with its fact; undefined when every cap has room. */
+export function fullCap(
   caps: readonly CapRule[],
   sends: readonly SendEntry[],
   campaignId: string,
@@ -107,7 +107,7 @@ function fullCap(
   return undefined;
 }
 
-function activityCount(
+export function activityCount(
   state: CustomerState,
   c: NonNullable<CompiledCampaign['threshold']>,
   event: TriggerEvent,

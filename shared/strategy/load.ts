@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { type Document, LineCounter, parseDocument } from 'yaml';
+import { momentTextProblems } from '#shared/engine/moments.ts';
 import { templateProblems } from '#shared/engine/render.ts';
 import { StrategyValidationError } from '#shared/errors.ts';
 import type { Strategy } from './schema.ts';
@@ -93,6 +94,8 @@ export function loadCompiledStrategy(
   const { templates, problems: templateProblems } = loadTemplates(templatesDir);
   const result = validateStrategy(yaml.value, templates);
   const problems = [...templateProblems, ...result.problems.map((p) => describe(p, yaml))];
+  if (result.strategy)
+    problems.push(...momentTextProblems(result.strategy, templates.layout).map((p) => describe(p, yaml)));
   if (problems.length > 0 || !result.strategy) throw new StrategyValidationError(problems, shown);
   return { strategy: result.strategy, templates };
 }

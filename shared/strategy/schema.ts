@@ -79,6 +79,40 @@ export const CHANNELS = ['email', 'sms', 'push', 'webhook'] as const;
 export type Channel = (typeof CHANNELS)[number];
 export const channel = z.enum(CHANNELS, { error: fail(`is not a channel (use ${CHANNELS.join(', ')})`) });
 
+/** Contact moments: the customer is already in contact (at the till, on the phone, on the website). */
+export const MOMENTS = ['till', 'call', 'web'] as const;
+export type Moment = (typeof MOMENTS)[number];
+
+const momentText = z
+  .union([
+    z.string().min(1, { error: 'must not be empty' }),
+    z
+      .record(
+        z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/, { error: 'is not a locale (use nl, en, nl-BE)' }),
+        z.string().min(1, { error: 'must not be empty' }),
+      )
+      .refine((r) => Object.keys(r).length > 0, { error: 'needs a text in at least one locale' }),
+  ])
+  .meta({
+    description:
+      'What the person serving the customer (or the website) shows: a Handlebars text ({{firstName default="klant"}}), one string in the default locale or one per locale.',
+  });
+
+/** The contact moments a campaign may be offered at, each with its text (next-best-offer API). */
+export const moments = z
+  .strictObject({
+    till: momentText.optional().meta({ description: 'At the shop till, shown to the cashier.' }),
+    call: momentText.optional().meta({ description: 'On the phone, shown to the call-centre agent.' }),
+    web: momentText.optional().meta({ description: 'On the website or in the app, shown to the customer.' }),
+  })
+  .refine((m) => Object.values(m).some((v) => v !== undefined), {
+    error: `name at least one moment (${MOMENTS.join(', ')})`,
+  })
+  .meta({
+    description:
+      'Contact moments at which this campaign may be offered (GET /customers/{id}/next-best-offer?moment=...), under the same audience, rule, consent, caps and priority as its messages.',
+  });
+
 export const quietHours = z.strictObject({ from: clockTime, to: clockTime }).meta({
   description: 'No sends between from and to in the customer’s own time zone (may cross midnight).',
 });
@@ -225,6 +259,7 @@ export const campaign = z.strictObject({
   quietHours: z.union([quietHours, z.literal(false)]).optional(),
   holdout: percent.default(0),
   variants: z.array(variant).min(1, { error: 'needs at least one variant' }),
+  moments: moments.optional(),
 });
 
 export const strategySchema = z.strictObject({
@@ -266,4 +301,5 @@ export type AttributeFilter = z.output<typeof attributeFilter>;
 export type Variant = Campaign['variants'][number];
 export type QuietHours = z.output<typeof quietHours>;
 export type Purpose = (typeof PURPOSES)[number];
+export type CampaignMoments = z.output<typeof moments>;
 export type CampaignChannel = Campaign['channels'][number];

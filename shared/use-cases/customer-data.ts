@@ -1,13 +1,13 @@
 import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js/min';
 import * as z from 'zod';
+import { consentDetail, customerId, profileDetail } from '#shared/contract/events.ts';
 import type { Profile, PushEndpoint } from '#shared/domain/customer.ts';
 import { CONSENT_SOURCE, CUSTOMERS_SOURCE, PROFILE_SOURCE } from '#shared/domain/events.ts';
 import type { Clock, PushRegistry } from '#shared/domain/ports.ts';
 import type { CustomerDataStore, CustomerExport, DateIndexEntry } from '#shared/domain/store.ts';
 import type { Engine } from '#shared/engine/compile.ts';
-import { CUSTOMER_ID, MAX_EVENT_BYTES } from '#shared/engine/event.ts';
+import { MAX_EVENT_BYTES } from '#shared/engine/event.ts';
 import { InvalidInputError } from '#shared/errors.ts';
-import { CHANNELS, timeZone } from '#shared/strategy/schema.ts';
 
 /**
  * The public events that change what we know about a customer (DESIGN.md "Public contracts"):
@@ -25,39 +25,10 @@ export interface CustomerDataDeps {
   readonly platformApplications?: Partial<Record<'fcm' | 'apns', string>>;
 }
 
-const customerId = z.string().regex(CUSTOMER_ID, { error: 'is not a valid customer id' });
+// The public event details: one definition in the app contract (shared/contract/events.ts).
+export { consentDetail, profileDetail } from '#shared/contract/events.ts';
+
 const isoTime = z.iso.datetime({ offset: true, error: 'is not an ISO timestamp' });
-
-export const profileDetail = z.strictObject({
-  customerId,
-  email: z.union([z.email({ error: 'is not a valid email address' }), z.null()]).optional(),
-  phone: z.union([z.string().max(32), z.null()]).optional(),
-  pushEndpoints: z
-    .array(
-      z.union([
-        z.strictObject({ platform: z.enum(['fcm', 'apns']), token: z.string().min(8).max(4096) }),
-        z.strictObject({ arn: z.string().startsWith('arn:aws:sns:'), platform: z.enum(['fcm', 'apns']) }),
-      ]),
-    )
-    .max(10)
-    .optional(),
-  locale: z
-    .string()
-    .regex(/^[a-z]{2}(-[A-Z]{2})?$/, { error: 'is not a locale like nl or nl-BE' })
-    .optional(),
-  timezone: timeZone.optional(),
-  preferredChannel: z.union([z.enum(CHANNELS), z.null()]).optional(),
-  attributes: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/), z.unknown()).optional(),
-});
-
-export const consentDetail = z.strictObject({
-  customerId,
-  purpose: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'is not a purpose' }),
-  channel: z.enum([...CHANNELS, 'all']),
-  source: z.string().min(1).max(64),
-  textVersion: z.string().max(64).optional(),
-  occurredAt: isoTime,
-});
 
 const envelope = z.object({
   id: z.string().min(1).max(128),

@@ -22,6 +22,7 @@ const FUNCTION_NAMES = [
   'date-triggers',
   'preferences',
   'export',
+  'next-best-offer',
 ] as const;
 type FunctionName = (typeof FUNCTION_NAMES)[number];
 
@@ -88,6 +89,7 @@ beforeAll(() => {
     'date-triggers': s.dateTriggers?.fn,
     preferences: s.preferences.fn,
     export: s.exportFunction,
+    'next-best-offer': s.moments.fn,
   };
   bundleDirs = Object.fromEntries(
     FUNCTION_NAMES.map((name) => {

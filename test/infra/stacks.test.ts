@@ -113,6 +113,7 @@ const functions = () => {
     'date-triggers': dateTriggers.fn,
     preferences: s.preferences.fn,
     export: s.exportFunction,
+    'next-best-offer': s.moments.fn,
   } satisfies Record<string, PlatformFunction>;
 };
 type FunctionName = keyof ReturnType<typeof functions>;
@@ -125,6 +126,7 @@ const FUNCTION_NAMES: FunctionName[] = [
   'date-triggers',
   'preferences',
   'export',
+  'next-best-offer',
 ];
 
 describe('stateful stack: the contact table', () => {
@@ -508,7 +510,7 @@ describe('stateless stack: queues', () => {
 describe('stateless stack: functions', () => {
   const fnProps = (name: FunctionName) => resourceOf(functions()[name].function).Properties;
 
-  it('are exactly the eight functions', () => {
+  it('are exactly the nine functions', () => {
     expect(
       Object.values(stateless.findResources('AWS::Lambda::Function'))
         .map((f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME)
@@ -591,6 +593,7 @@ describe('stateless stack: functions', () => {
         LINK_KEY_SECRET_ID: fromStateful(built.stateful.secrets.linkKey, 'Ref'),
       },
       export: { TABLE_NAME: table },
+      'next-best-offer': { TABLE_NAME: table },
     };
   };
 
@@ -715,6 +718,12 @@ describe('stateless stack: functions', () => {
         ...plumbing('export'),
         ...keys('read'),
         ...dynamodb(table, 'Query'),
+      },
+      // GET: one Query; POST: Query, conditional UpdateItem (commit), PutItem and GetItem (contact record).
+      'next-best-offer': {
+        ...plumbing('next-best-offer'),
+        ...keys('write'),
+        ...dynamodb(table, 'Query', 'GetItem', 'PutItem', 'UpdateItem'),
       },
     };
   };
@@ -891,7 +900,7 @@ describe('stateless stack: EventBridge Scheduler', () => {
         (f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME,
       );
       expect(names).not.toContain('date-triggers');
-      expect(names).toHaveLength(7);
+      expect(names).toHaveLength(8);
     });
 
     it('gives the profile function no push permissions and no push variables without push applications', () => {
@@ -942,6 +951,39 @@ describe('stateless stack: the preference pages', () => {
         Principal: '*',
       },
     ]);
+  });
+});
+
+describe('stateless stack: contact moments and the app contract', () => {
+  it('serve the next-best-offer API through a function URL with AWS_IAM auth, never open', () => {
+    const fn = logicalId(built.stateless, built.stateless.moments.fn.function);
+    const urls = Object.values(stateless.findResources('AWS::Lambda::Url')).filter(
+      (u) => u.Properties.TargetFunctionArn['Fn::GetAtt']?.[0] === fn,
+    );
+    expect(urls).toHaveLength(1);
+    expect(urls[0]?.Properties).toMatchObject({ AuthType: 'AWS_IAM', InvokeMode: 'BUFFERED' });
+    // No resource-based permission opens it to anyone: callers need lambda:InvokeFunctionUrl in their own policy.
+    const open = Object.values(stateless.findResources('AWS::Lambda::Permission')).filter(
+      (p) => p.Properties.FunctionName['Fn::GetAtt']?.[0] === fn,
+    );
+    expect(open).toEqual([]);
+  });
+
+  it('deploy the public events as an EventBridge schema registry (JSON Schema draft 4)', () => {
+    const registries = Object.values(stateless.findResources('AWS::EventSchemas::Registry'));
+    expect(registries).toHaveLength(1);
+    const schemas = Object.values(stateless.findResources('AWS::EventSchemas::Schema'));
+    expect(schemas.map((s) => s.Properties.SchemaName).sort()).toEqual([
+      'contact.apps@CustomerEvent',
+      'contact.consent@ConsentGranted',
+      'contact.consent@ConsentWithdrawn',
+      'contact.customers@CustomerErasureRequested',
+      'contact.profiles@CustomerProfileUpdated',
+    ]);
+    for (const schema of schemas) {
+      expect(schema.Properties.Type).toBe('JSONSchemaDraft4');
+      expect(JSON.parse(schema.Properties.Content).$schema).toBe('http://json-schema.org/draft-04/schema#');
+    }
   });
 });
 
@@ -1094,6 +1136,7 @@ describe('cdk-nag', () => {
         `${s}/Preferences/Function/Function/invoke-function ContactTriggers-LambdaPublicPermission`,
         `${s}/Preferences/Function/Function/invoke-function-url ContactTriggers-LambdaPublicPermission`,
         ...fnAcks('Export'),
+        ...fnAcks('ContactMoments/Function'),
       ].sort(),
     );
   });

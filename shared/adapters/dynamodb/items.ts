@@ -59,7 +59,7 @@ function parseJson<T>(v: unknown, fallback: T): T {
 }
 
 /** Sends are stored compactly — `[epochSeconds, campaignId, purpose, channel]` — to keep the state item near 1 KB. */
-type StoredSend = [number, string, string, Channel];
+type StoredSend = [number, string, string, SendEntry['channel']];
 export const encodeSends = (sends: readonly SendEntry[]): string =>
   JSON.stringify(sends.map((s): StoredSend => [Math.floor(s.at / 1000), s.campaignId, s.purpose, s.channel]));
 export const decodeSends = (v: unknown): SendEntry[] =>

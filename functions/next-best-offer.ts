@@ -1,0 +1,96 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
+import * as z from 'zod';
+import { systemClock } from '#shared/domain/ports.ts';
+import { MOMENT_RESPONSES } from '#shared/domain/store.ts';
+import { InvalidInputError } from '#shared/errors.ts';
+import { CHANNELS, MOMENTS } from '#shared/strategy/schema.ts';
+import {
+  IdempotencyConflictError,
+  type NextBestOfferDeps,
+  nextBestOffer,
+  recordContact,
+  UnknownCustomerError,
+} from '#shared/use-cases/next-best-offer.ts';
+import { engine, logger, store } from './platform.ts';
+
+/**
+ * The contact-moment API, behind a Lambda function URL with `AWS_IAM` auth (SigV4-signed callers only):
+ * - `GET /customers/{id}/next-best-offer?moment=till|call|web[&channel=email|sms|push|webhook]`
+ * - `POST /customers/{id}/contacts` with `{ idempotencyKey, campaignId, moment, response?, variant?, channel? }`
+ *   (or the key in an `Idempotency-Key` header): 201 recorded, 200 duplicate or response added.
+ * Errors: 400 (the field named), 404 unknown customer, 409 key reused differently; never a stack.
+ */
+const query = z.strictObject({ moment: z.enum(MOMENTS), channel: z.enum(CHANNELS).optional() });
+const contact = z.strictObject({
+  idempotencyKey: z.string().regex(/^[\x21-\x7e]{1,128}$/, { error: 'must be 1-128 printable characters' }),
+  campaignId: z.string().min(1).max(63),
+  moment: z.enum(MOMENTS),
+  response: z.enum(MOMENT_RESPONSES).optional(),
+  variant: z.string().max(31).optional(),
+  channel: z.enum(CHANNELS).optional(),
+});
+const ROUTE = /^\/customers\/([^/]+)\/(next-best-offer|contacts)\/?$/;
+
+const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
+  statusCode,
+  headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+  body: JSON.stringify(body),
+});
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw new InvalidInputError(
+    result.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '),
+  );
+}
+
+export async function raw(
+  event: LambdaFunctionURLEvent,
+  deps?: NextBestOfferDeps,
+): Promise<APIGatewayProxyStructuredResultV2> {
+  const d = deps ?? { store: store(), engine: engine(), clock: systemClock };
+  const method = event.requestContext.http.method;
+  const route = ROUTE.exec(event.rawPath);
+  try {
+    if (!route) return json(404, { message: 'not found' });
+    const customerId = decodeURIComponent(route[1] ?? '');
+    if (route[2] === 'next-best-offer') {
+      if (method !== 'GET') return json(405, { message: 'use GET' });
+      const answer = await nextBestOffer(d, {
+        customerId,
+        ...parse(query, event.queryStringParameters ?? {}),
+      });
+      logger.info('next best offer', { moment: answer.moment, campaignId: answer.offer?.campaignId ?? null });
+      return json(200, answer);
+    }
+    if (method !== 'POST') return json(405, { message: 'use POST' });
+    let body: unknown;
+    try {
+      const text = event.isBase64Encoded
+        ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
+        : (event.body ?? '');
+      body = JSON.parse(text || '{}');
+    } catch {
+      throw new InvalidInputError('the body is not JSON');
+    }
+    const key = event.headers?.['idempotency-key'];
+    const input = parse(contact, { ...(key !== undefined && { idempotencyKey: key }), ...(body as object) });
+    const result = await recordContact(d, { customerId, ...input });
+    logger.info('contact recorded', {
+      status: result.status,
+      campaignId: input.campaignId,
+      moment: input.moment,
+    });
+    return json(result.status === 'recorded' ? 201 : 200, result);
+  } catch (error) {
+    if (error instanceof UnknownCustomerError) return json(404, { message: error.message });
+    if (error instanceof IdempotencyConflictError) return json(409, { message: error.message });
+    if (error instanceof InvalidInputError) return json(400, { message: error.message });
+    throw error;
+  }
+}
+
+export const handler = middy((event: LambdaFunctionURLEvent) => raw(event)).use(injectLambdaContext(logger));
