@@ -377,15 +377,12 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     const n = Number(value);
     if (!Number.isInteger(n) || n < 1) {
       console.error(
-        `--${name} must be a whole number above 0\nusage: npm run demo [-- --customers 1000 --events 6000 --days 60 --seed N]`,
+        `--${name} must be a whole number above 0\nusage: npm run demo [-- --customers 1000 --events 20000 --days 60 --seed N]`,
       );
       process.exit(2);
     }
     size[name] = n;
   }
-  // The full history (20,000 events) takes 5–6 minutes through the live pipeline on a 2-core machine
-  // today (~60–100 events/s); the default keeps a newcomer's first run near two minutes.
-  size.events ??= 6000;
   runDemo(size).then(
     (result) => {
       const problems = [...result.unaccounted, ...result.differences];
