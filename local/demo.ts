@@ -127,12 +127,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     `sample data: ${customersFile} (${data.customers.length.toLocaleString('en')} customers), ${eventsFile} (${events.length.toLocaleString('en')} events over ${data.options.days} days)`,
   );
 
-  // Default ports, unless taken (then a free one) or given.
-  const { DEFAULT_PORTS, renderDashboardReport, startRuntime } = await loadRuntime();
+  // The runtime's ports (`CONTACT_PORT_*`, else the defaults), unless taken (then a free one) or given.
+  const { DEFAULT_PORTS, renderDashboardReport, resolvePorts, startRuntime } = await loadRuntime();
   const ports: Record<string, number> = { ...options.ports };
-  for (const [name, port] of Object.entries(DEFAULT_PORTS)) {
+  for (const [name, port] of Object.entries(resolvePorts())) {
     if (ports[name] !== undefined) continue;
-    if (await portFree(port)) ports[name] = port;
+    if (port === 0 || (await portFree(port))) ports[name] = port;
     else {
       ports[name] = 0;
       say(`port ${port} (${name}) is in use: using a free port instead`);
