@@ -135,7 +135,7 @@ const commands: Record<string, Command> = {
       'dry-run a strategy over an event history: per campaign what would be sent, deferred, held out, suppressed',
     usage: [
       'contact simulate --events FILE.jsonl [--customers FILE] [--strategy FILE] [--diff OTHER_STRATEGY] [--json]',
-      '                 [--start ISO] [--until ISO]',
+      '                 [--start ISO] [--until ISO] [--render]',
       '',
       '  --events     JSON lines of { time, source, detailType, detail } (contact sample-data writes one)',
       '  --customers  customers to load first (CSV or JSON lines, as contact import reads them)',
@@ -143,6 +143,7 @@ const commands: Record<string, Command> = {
       '  --diff       a second strategy: both run on the same input, then the change per campaign and outcome',
       '  --json       the full result as JSON on stdout',
       '  --start/--until  the replay window (default: midnight before the first event → a day after the last)',
+      '  --render     render every message as a send would (slower; the decisions are the same)',
     ].join('\n'),
     options: {
       strategy: { type: 'string' },
@@ -152,6 +153,7 @@ const commands: Record<string, Command> = {
       json: { type: 'boolean' },
       start: { type: 'string' },
       until: { type: 'string' },
+      render: { type: 'boolean' },
     },
     async run(values) {
       const { runSimulateCommand } = await import('./simulate.ts');
@@ -167,6 +169,7 @@ const commands: Record<string, Command> = {
         ...(values.json === true && { json: true }),
         ...(start !== undefined && { start }),
         ...(until !== undefined && { until }),
+        ...(values.render === true && { render: true }),
       });
     },
   },

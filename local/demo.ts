@@ -127,12 +127,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     `sample data: ${customersFile} (${data.customers.length.toLocaleString('en')} customers), ${eventsFile} (${events.length.toLocaleString('en')} events over ${data.options.days} days)`,
   );
 
-  // Default ports, unless taken (then a free one) or given.
-  const { DEFAULT_PORTS, renderDashboardReport, startRuntime } = await loadRuntime();
+  // The runtime's ports (`CONTACT_PORT_*`, else the defaults), unless taken (then a free one) or given.
+  const { DEFAULT_PORTS, renderDashboardReport, resolvePorts, startRuntime } = await loadRuntime();
   const ports: Record<string, number> = { ...options.ports };
-  for (const [name, port] of Object.entries(DEFAULT_PORTS)) {
+  for (const [name, port] of Object.entries(resolvePorts())) {
     if (ports[name] !== undefined) continue;
-    if (await portFree(port)) ports[name] = port;
+    if (port === 0 || (await portFree(port))) ports[name] = port;
     else {
       ports[name] = 0;
       say(`port ${port} (${name}) is in use: using a free port instead`);
@@ -387,15 +387,12 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     const n = Number(value);
     if (!Number.isInteger(n) || n < 1) {
       console.error(
-        `--${name} must be a whole number above 0\nusage: npm run demo [-- --customers 1000 --events 6000 --days 60 --seed N]`,
+        `--${name} must be a whole number above 0\nusage: npm run demo [-- --customers 1000 --events 20000 --days 60 --seed N]`,
       );
       process.exit(2);
     }
     size[name] = n;
   }
-  // The full history (20,000 events) takes 5–6 minutes through the live pipeline on a 2-core machine
-  // today (~60–100 events/s); the default keeps a newcomer's first run near two minutes.
-  size.events ??= 6000;
   runDemo(size).then(
     (result) => {
       const problems = [...result.unaccounted, ...result.differences];

@@ -39,6 +39,16 @@ export interface ScheduleDeadLetter {
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** The customer a schedule's input names (a deferred send's `customerId`), if any. */
+function customerOf(schedule: Schedule): string | undefined {
+  try {
+    const input: unknown = JSON.parse(schedule.input);
+    return isRecord(input) && typeof input.customerId === 'string' ? input.customerId : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The UTC instant at which the wall clock in `timeZone` shows the given local date-time. */
 export function zonedTimeToUtc(local: string, timeZone: string): number {
   const guess = Date.parse(`${local}Z`);
@@ -146,36 +156,60 @@ export class LocalSchedules {
   }
 
   /**
-   * Runs every schedule due at `now`, oldest first, through `invoke`; a failure is retried on the next
-   * run until its attempts are used up, then dead-lettered with the reason.
+   * Runs every schedule due at `now` through `invoke`; a failure is retried on the next run until its
+   * attempts are used up, then dead-lettered with the reason.
+   *
+   * Like EventBridge Scheduler, which fires due schedules independently, schedules of different
+   * customers run concurrently (at most `concurrency` at once); one customer's run one after the
+   * other, oldest first, so a replay decides them in the order the simulator does (a customer's sends
+   * share caps and state; different customers' never touch each other).
    */
-  async runDue(invoke: (schedule: Schedule) => Promise<unknown>): Promise<number> {
+  async runDue(invoke: (schedule: Schedule) => Promise<unknown>, concurrency = 8): Promise<number> {
     const now = this.options.now();
     const due = [...this.schedules.entries()]
       .filter(([, s]) => s.at <= now)
       .sort(([, a], [, b]) => a.at - b.at);
-    for (const [key, schedule] of due) {
-      schedule.attempts++;
-      try {
-        await invoke(schedule);
-        this.fired++;
-        // One-time schedules without DELETE stay in AWS (state completed) but never fire again.
+    const lanes = new Map<string, [string, Schedule][]>();
+    for (const entry of due) {
+      const lane = customerOf(entry[1]) ?? `#${entry[0]}`;
+      const list = lanes.get(lane);
+      if (list) list.push(entry);
+      else lanes.set(lane, [entry]);
+    }
+    const queue = [...lanes.values()];
+    const worker = async (): Promise<void> => {
+      for (let lane = queue.shift(); lane; lane = queue.shift())
+        for (const [key, schedule] of lane) await this.fire(key, schedule, invoke, now);
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, queue.length)) }, worker));
+    return due.length;
+  }
+
+  private async fire(
+    key: string,
+    schedule: Schedule,
+    invoke: (schedule: Schedule) => Promise<unknown>,
+    now: number,
+  ): Promise<void> {
+    schedule.attempts++;
+    try {
+      await invoke(schedule);
+      this.fired++;
+      // One-time schedules without DELETE stay in AWS (state completed) but never fire again.
+      this.schedules.delete(key);
+    } catch (error) {
+      schedule.lastError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      if (schedule.attempts >= schedule.maxAttempts) {
         this.schedules.delete(key);
-      } catch (error) {
-        schedule.lastError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-        if (schedule.attempts >= schedule.maxAttempts) {
-          this.schedules.delete(key);
-          this.deadLetters.push({
-            name: schedule.name,
-            ...(schedule.deadLetterArn && { queueArn: schedule.deadLetterArn }),
-            input: schedule.input,
-            reason: `failed ${schedule.attempts} times; last error ${schedule.lastError}`,
-            at: new Date(now).toISOString(),
-          });
-        }
+        this.deadLetters.push({
+          name: schedule.name,
+          ...(schedule.deadLetterArn && { queueArn: schedule.deadLetterArn }),
+          input: schedule.input,
+          reason: `failed ${schedule.attempts} times; last error ${schedule.lastError}`,
+          at: new Date(now).toISOString(),
+        });
       }
     }
-    return due.length;
   }
 
   /** For persistence: every pending schedule. */

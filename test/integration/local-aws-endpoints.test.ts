@@ -130,6 +130,43 @@ describe('EventBridge Scheduler (CreateSchedule)', () => {
     ]);
   });
 
+  it('runs different customers’ due schedules concurrently and one customer’s in due order', async () => {
+    const local = new LocalSchedules({
+      region: 'eu-west-1',
+      groups: ['g'],
+      now: () => Date.parse('2026-03-02T10:00:00Z'),
+    });
+    const create = (name: string, customerId: string, at: string) =>
+      local.create(name, {
+        GroupName: 'g',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        ScheduleExpression: `at(${at})`,
+        Target: { Arn: 'a', RoleArn: 'r', Input: JSON.stringify({ customerId, name }) },
+      });
+    create('a-2', 'a', '2026-03-02T09:30:00');
+    create('a-1', 'a', '2026-03-02T09:00:00');
+    create('b-1', 'b', '2026-03-02T09:10:00');
+    create('c-1', 'c', '2026-03-02T09:20:00');
+    const running = new Set<string>();
+    let mostAtOnce = 0;
+    const order: string[] = [];
+    const invoke = async (s: { input: string }) => {
+      const { customerId, name } = JSON.parse(s.input) as { customerId: string; name: string };
+      expect(running.has(customerId)).toBe(false);
+      running.add(customerId);
+      mostAtOnce = Math.max(mostAtOnce, running.size);
+      await new Promise((r) => setTimeout(r, 10));
+      order.push(name);
+      running.delete(customerId);
+    };
+
+    expect(await local.runDue(invoke)).toBe(4);
+    expect(mostAtOnce).toBe(3);
+    expect(order.filter((n) => n.startsWith('a-'))).toEqual(['a-1', 'a-2']);
+    expect(local.pending).toBe(0);
+    expect(local.fired).toBe(4);
+  });
+
   it.each([
     ['2026-03-02T10:00:00', 'UTC', '2026-03-02T10:00:00.000Z'],
     ['2026-03-02T10:00:00', 'Europe/Amsterdam', '2026-03-02T09:00:00.000Z'],

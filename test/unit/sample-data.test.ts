@@ -209,3 +209,19 @@ function count(values: readonly string[]): Record<string, number> {
   for (const v of values) out[v] = (out[v] ?? 0) + 1;
   return out;
 }
+
+describe('contact simulate without rendering', () => {
+  it('decides the whole sample history exactly as when every message is rendered', async () => {
+    const start = Date.parse(data.options.start);
+    const rendered = await simulate({
+      strategy,
+      customers: data.customers.flatMap((row) => customerEvents(row, start)),
+      events: data.events.map((e, i) => ({ ...e, line: i + 1, time: Date.parse(e.time) })),
+      render: true,
+    });
+    expect(simulated.sends.email + simulated.sends.sms + simulated.sends.push).toBeGreaterThan(1000);
+    expect(simulated.records).toEqual(rendered.records);
+    expect(simulated.campaigns).toEqual(rendered.campaigns);
+    expect(simulated.sends).toEqual(rendered.sends);
+  }, 120_000);
+});

@@ -13,6 +13,7 @@ import {
   type ReplayEvent,
   replayWindow,
   runSimulateCommand,
+  shapeOnly,
   simulate,
   unbalanced,
   waves,
@@ -346,3 +347,28 @@ describe('replay mechanics', () => {
 function readStrategyText(): string {
   return readFileSync('strategy/contact-strategy.yaml', 'utf8');
 }
+
+describe('shapeOnly: the templates a dry run renders', () => {
+  it('keeps every template, channel, locale, email part and payload shape, with every text empty', () => {
+    const shaped = shapeOnly({
+      templates: {
+        welcome: {
+          email: { nl: { subject: 'Hoi {{firstName}}', text: 'Welkom', preheader: 'x' } },
+          sms: { nl: 'Welkom {{firstName}}', en: 'Welcome' },
+          webhook: { nl: { kind: 'welcome', score: 3, tags: ['{{firstName}}'], nested: { ok: true } } },
+        },
+      },
+      layout: { html: '<p>{{{content}}}</p>{{links.unsubscribe}}', text: '{{content}}' },
+    } as unknown as Parameters<typeof shapeOnly>[0]);
+    expect(shaped).toEqual({
+      templates: {
+        welcome: {
+          email: { nl: { subject: '', text: '', preheader: '' } },
+          sms: { nl: '', en: '' },
+          webhook: { nl: { kind: '', score: 3, tags: [''], nested: { ok: true } } },
+        },
+      },
+      layout: { html: '', text: '' },
+    });
+  });
+});
