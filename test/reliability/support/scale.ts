@@ -11,7 +11,7 @@ export const SIZES = FULL
       cappedTriggers: 200,
       faultEvents: 2_000,
       fuzzEvents: 10_000,
-      consentRuns: 300,
+      consentRuns: 200,
     }
   : {
       duplicateEvents: 200,
