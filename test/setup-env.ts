@@ -1,4 +1,5 @@
 import { inject } from 'vitest';
+import { captureLogs } from './support/log-capture.ts';
 
 // The AWS SDK reaches the local servers only through its standard endpoint variables, exactly as the
 // handlers do in the local runtime; no test builds a client with a hard-coded endpoint.
@@ -10,3 +11,7 @@ process.env.AWS_ACCESS_KEY_ID ??= 'local';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.POWERTOOLS_DEV ??= 'false';
+
+// Every line this test process writes (stdout, stderr, console, the Powertools logger) also goes to
+// .reports/logs/, which test/pii-scan-teardown.ts scans for personal data when the run ends.
+captureLogs();

@@ -14,6 +14,7 @@ import {
 import type { EmailMessage, EmailSender, SendResult } from '#shared/domain/ports.ts';
 import { PermanentSendError } from '#shared/domain/ports.ts';
 import { PlatformError, TransientError } from '#shared/errors.ts';
+import { isThrottling } from './throttling.ts';
 
 /**
  * Email through Amazon SES v2 `SendEmail` with `Simple` content.
@@ -133,7 +134,12 @@ export function sesSendError(error: unknown): PlatformError {
   if (PERMANENT.some((type) => error instanceof type)) {
     return new PermanentSendError(`SES refused the message (${code})`, code, { cause: error });
   }
-  if (THROTTLED.some((type) => error instanceof type) || error.$fault === 'server' || (status ?? 0) >= 500) {
+  if (
+    THROTTLED.some((type) => error instanceof type) ||
+    isThrottling(error) ||
+    error.$fault === 'server' ||
+    (status ?? 0) >= 500
+  ) {
     return new TransientError(`SES failed temporarily (${code})`, { cause: error }, context);
   }
   if (SYSTEMIC.some((type) => error instanceof type)) {

@@ -21,6 +21,7 @@ import {
 import type { SendResult, SmsMessage, SmsSender } from '#shared/domain/ports.ts';
 import { PermanentSendError } from '#shared/domain/ports.ts';
 import { PlatformError, TransientError } from '#shared/errors.ts';
+import { isThrottling } from './throttling.ts';
 
 /** SMS through Amazon SNS `Publish` to a phone number. */
 export interface SnsSmsSenderOptions {
@@ -133,7 +134,12 @@ export function snsSendError(
   if ([...PERMANENT, ...permanent].some((type) => error instanceof type)) {
     return new PermanentSendError(`SNS refused the ${channel} message (${code})`, code, { cause: error });
   }
-  if (THROTTLED.some((type) => error instanceof type) || error.$fault === 'server' || (status ?? 0) >= 500) {
+  if (
+    THROTTLED.some((type) => error instanceof type) ||
+    isThrottling(error) ||
+    error.$fault === 'server' ||
+    (status ?? 0) >= 500
+  ) {
     return new TransientError(`SNS failed temporarily (${channel}, ${code})`, { cause: error }, context);
   }
   if (SYSTEMIC.some((type) => error instanceof type)) {

@@ -143,14 +143,10 @@ export async function deliver(
 ): Promise<ContactRecord> {
   const facts: Fact[] = [...decision.facts];
   for (const [i, channel] of channels.entries()) {
+    let sent: SendResult;
     try {
       const { message, unsubscribe } = render(deps, decision, channel, state, event);
-      const { messageId } = await sendOne(deps, decision, message, unsubscribe, state);
-      // A deferred decision keeps its sendAt once sent: the record shows it went out as scheduled.
-      const { fallbackChannels, status, reason, ...rest } = decision as ContactRecord;
-      const record: ContactRecord = { ...rest, outcome: 'sent', channel, messageId, facts };
-      await deps.store.putContact(record);
-      return record;
+      sent = await sendOne(deps, decision, message, unsubscribe, state);
     } catch (error) {
       if (error instanceof PermanentSendError) {
         facts.push({ kind: 'channel', channel, usable: false, why: `provider refused: ${error.code}` });
@@ -176,11 +172,45 @@ export async function deliver(
       }
       throw error;
     }
+    // The message is out: from here a failure must not be taken for a failed send (a `sending` record
+    // would make the retry send it again). A deferred decision keeps its sendAt once sent.
+    const { fallbackChannels, status, reason, ...rest } = decision as ContactRecord;
+    const record: ContactRecord = { ...rest, outcome: 'sent', channel, messageId: sent.messageId, facts };
+    await recordSent(deps, record);
+    return record;
   }
   const { sendAt, fallbackChannels, channel, status, ...rest } = decision as ContactRecord;
   const record: ContactRecord = { ...rest, outcome: 'suppressed', reason: 'no_channel', facts };
   await deps.store.putContact(record);
   return record;
+}
+
+/** Attempts at the record of a message already sent, each after the SDK's own retries. @default 8 */
+const RECORD_ATTEMPTS = 8;
+
+/**
+ * Writes the record of a message the provider accepted. Retried here, with backoff (up to about 5 s in
+ * all), rather than left to the queue: a redelivery finding no record would, after the lease, send the
+ * message again. Only when DynamoDB stays unreachable for all of it does the error go to the queue —
+ * then the message may go out once more, never zero times.
+ */
+async function recordSent(deps: DeliverDeps, record: ContactRecord): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await deps.store.putContact(record);
+      return;
+    } catch (error) {
+      if (attempt >= RECORD_ATTEMPTS || (error instanceof Error && isProgrammingError(error)))
+        throw new TransientError(
+          'sent, but its record could not be written',
+          { cause: error },
+          {
+            campaignId: record.campaignId,
+          },
+        );
+      await new Promise((r) => setTimeout(r, Math.min(2000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2)));
+    }
+  }
 }
 
 const isProgrammingError = (e: Error): boolean =>

@@ -107,6 +107,19 @@ describe('SesEmailSender error classification', () => {
         }),
     ],
     [
+      // AWS's common request-rate error, which the SES v2 model does not declare.
+      'the common ThrottlingException (HTTP 400, unmodelled)',
+      'transient',
+      'ThrottlingException',
+      () =>
+        new SESv2ServiceException({
+          name: 'ThrottlingException',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 400 },
+          message: 'Rate exceeded',
+        }),
+    ],
+    [
       'a 503 without a fault flag',
       'transient',
       'ServiceUnavailable',
@@ -244,6 +257,20 @@ describe('SNS adapters error classification', () => {
   it.each<[string, () => Error]>([
     ['throttling (Throttled)', () => new ThrottledException({ message: 'Rate exceeded', $metadata })],
     ['KMS throttling', () => new KMSThrottlingException({ message: 'KMS rate exceeded', $metadata })],
+    [
+      // AWS's common request-rate error, not in the SNS model: it used to be taken for a refusal.
+      'the common Throttling error (HTTP 400, unmodelled)',
+      () =>
+        Object.assign(
+          new SNSServiceException({
+            name: 'Throttling',
+            $fault: 'client',
+            $metadata: { httpStatusCode: 400 },
+            message: 'Rate exceeded',
+          }),
+          { Code: 'Throttling' },
+        ),
+    ],
     [
       'an internal error',
       () => new InternalErrorException({ message: 'Internal', $metadata: { httpStatusCode: 500 } }),
