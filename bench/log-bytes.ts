@@ -20,7 +20,8 @@ export const LOG_EVENT_OVERHEAD_BYTES = 26;
  * CloudWatch's per-event overhead and Lambda's own lines per invocation.
  */
 export function measureLogBytesPerTrigger(decisions: readonly ContactRecord[], batchSize: number): number {
-  if (metrics.off) throw new Error('bench: metrics are switched off (POWERTOOLS_METRICS_DISABLED / POWERTOOLS_DEV)');
+  if (metrics.off)
+    throw new Error('bench: metrics are switched off (POWERTOOLS_METRICS_DISABLED / POWERTOOLS_DEV)');
   let bytes = 0;
   let events = 0;
   const count = (line: string): void => {

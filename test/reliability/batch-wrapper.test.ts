@@ -32,7 +32,7 @@ describe('the SQS batch wrapper under concurrent invocations in one process', ()
       const { id } = body as { id: string };
       await new Promise((r) => setTimeout(r, id.startsWith('slow') ? 30 : 5));
       if (id.endsWith('-fail')) throw new TransientError('will retry');
-    });
+    }, 'trigger');
     const context = lambdaContext('evaluate', { region: 'eu-west-1' });
     const [a, b, c] = await Promise.all([
       raw(batch(['slow-1', 'slow-2-fail', 'slow-3']), context),

@@ -41,7 +41,7 @@ export async function queueHarness(
   const { sqsBatchHandler } = await import('#functions/sqs-batch.ts');
   const { raw } = sqsBatchHandler(async (body) => {
     await evaluateTrigger(deps(), body as TriggerMessage);
-  });
+  }, 'trigger');
   queues.consume('buffer', (event: SQSEvent) =>
     raw(event, lambdaContext('evaluate', { region: 'eu-west-1', realNow: Date.now })),
   );
