@@ -181,7 +181,7 @@ export function stateFromItems(customerId: string, items: readonly Item[], now: 
  * Facts are stored as positional tuples, `[kind, ...values]` in the order below, so that a contact
  * record stays within 1 KB (1 write unit) even with a long explanation: the field names of every fact
  * would otherwise take a third of the item. A kind missing here (or a stored object from before) is
- * kept as the object itself.
+ * kept as the object itself. Fields may only be appended to a kind: stored tuples are positional.
  */
 const FACT_FIELDS: {
   readonly [K in Fact['kind']]?: readonly Exclude<keyof Extract<Fact, { kind: K }>, 'kind'>[];
@@ -195,11 +195,13 @@ const FACT_FIELDS: {
   quiet_hours: ['from', 'to', 'timezone', 'localTime'],
   delay: ['delay'],
   expiry: ['expiresAt'],
-  holdout: ['percent', 'bucket'],
+  holdout: ['percent', 'bucket', 'channel'],
   variant: ['id', 'bucket'],
   arbitration: ['winner', 'priority'],
   duplicate: ['idempotencyKey', 'firstDecidedAt'],
   invalid: ['problem'],
+  date: ['attribute', 'date', 'daysAhead', 'window'],
+  moment: ['moment', 'response'],
 };
 
 /** Encodes facts as tuples (see {@link FACT_FIELDS}); trailing absent values are left out. */
