@@ -164,6 +164,7 @@ describe('alarms, each to the encrypted alarm topic', () => {
         'evaluate',
         'export',
         'feedback',
+        'next-best-offer',
         'preferences',
         'profile',
       ].sort(),
