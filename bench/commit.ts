@@ -9,7 +9,7 @@ import {
   pkOf,
   SK,
 } from '#shared/adapters/dynamodb/items.ts';
-import { type ConsentMap, decidedKey, type SendEntry } from '#shared/domain/customer.ts';
+import type { ConsentMap, SendEntry } from '#shared/domain/customer.ts';
 import type { ContactRecord } from '#shared/domain/store.ts';
 
 /**
