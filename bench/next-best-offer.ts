@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { raw as nextBestOfferHandler } from '#functions/next-best-offer.ts';
 import { logger } from '#functions/platform.ts';
+import { jsonFunctionUrlEvent } from '#local/dashboard/function-url.ts';
 import { meterDynamoDb } from '#local/ddb-meter.ts';
 import { DynamoCustomerStore } from '#shared/adapters/dynamodb/customer-store.ts';
 import { compileEngine } from '#shared/engine/compile.ts';
@@ -38,18 +38,6 @@ const percentile = (xs: readonly number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return Math.round((s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0) * 100) / 100;
 };
-
-const urlEvent = (method: string, path: string, query: string, body?: unknown): LambdaFunctionURLEvent =>
-  ({
-    version: '2.0',
-    rawPath: path,
-    rawQueryString: query,
-    headers: { 'content-type': 'application/json' },
-    queryStringParameters: Object.fromEntries(new URLSearchParams(query)),
-    requestContext: { http: { method, path } },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-    isBase64Encoded: false,
-  }) as unknown as LambdaFunctionURLEvent;
 
 /**
  * Seeds `customers` loyal customers in `table` (profile, consent, three orders) and measures, with a
@@ -145,7 +133,7 @@ async function measure(
 
   const get = (i: number) =>
     nextBestOfferHandler(
-      urlEvent('GET', `/customers/${ids[i % customers]}/next-best-offer`, 'moment=web'),
+      jsonFunctionUrlEvent('GET', `/customers/${ids[i % customers]}/next-best-offer`, 'moment=web'),
       deps,
     );
   for (let i = 0; i < 100; i++) await get(i); // warm-up: JIT, connections, template cache
@@ -166,7 +154,7 @@ async function measure(
   for (let i = 0; i < requests / 5; i++) {
     const t0 = performance.now();
     const result = await nextBestOfferHandler(
-      urlEvent('POST', `/customers/${ids[i % customers]}/contacts`, '', {
+      jsonFunctionUrlEvent('POST', `/customers/${ids[i % customers]}/contacts`, '', {
         idempotencyKey: `receipt-${i}`,
         campaignId: 'contract-renewal',
         moment: 'web',

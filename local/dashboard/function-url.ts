@@ -72,3 +72,25 @@ export function writeFunctionUrlResult(res: ServerResponse, result: APIGatewayPr
   res.writeHead(result.statusCode ?? 200, headers);
   res.end(buffer);
 }
+
+/**
+ * A JSON request as the function URL service would hand it over, for callers inside this process (the
+ * shop-till page, the benchmark) that have no HTTP request to convert.
+ */
+export function jsonFunctionUrlEvent(
+  method: string,
+  rawPath: string,
+  rawQueryString = '',
+  body?: unknown,
+): LambdaFunctionURLEvent {
+  return {
+    version: '2.0',
+    rawPath,
+    rawQueryString,
+    headers: { 'content-type': 'application/json' },
+    queryStringParameters: Object.fromEntries(new URLSearchParams(rawQueryString)),
+    requestContext: { http: { method, path: rawPath } },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+    isBase64Encoded: false,
+  } as unknown as LambdaFunctionURLEvent;
+}

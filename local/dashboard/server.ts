@@ -21,7 +21,7 @@ import {
   selectDecisions,
   strategyViewOf,
 } from './data.ts';
-import { functionUrlEvent, writeFunctionUrlResult } from './function-url.ts';
+import { functionUrlEvent, jsonFunctionUrlEvent, writeFunctionUrlResult } from './function-url.ts';
 import { MEASUREMENT_CHARTS_JS } from './measurement.ts';
 import { renderReachPage, renderTillPage } from './moments-pages.ts';
 import { renderDashboardPage } from './page.ts';
@@ -125,16 +125,7 @@ export async function startDashboard(
   const callMoments = async (method: string, path: string, query: string, body?: unknown) => {
     const handler = options.moments?.();
     if (!handler) return undefined;
-    const event = {
-      version: '2.0',
-      rawPath: path,
-      rawQueryString: query,
-      headers: { 'content-type': 'application/json' },
-      queryStringParameters: Object.fromEntries(new URLSearchParams(query)),
-      requestContext: { http: { method, path } },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-      isBase64Encoded: false,
-    } as unknown as Parameters<FunctionUrlHandler>[0];
+    const event = jsonFunctionUrlEvent(method, path, query, body);
     const result = await handler(event);
     return {
       status: result.statusCode ?? 200,
