@@ -26,7 +26,7 @@ describe('npm run demo, reduced', () => {
     });
     expect(existsSync(result.reportPath)).toBe(true);
     expect(readFileSync(result.reportPath, 'utf8')).toMatch(/^<!doctype html>/i);
-  }, 240_000);
+  }, 600_000);
 
   it('accounts for every trigger the bus routed in exactly one outcome', () => {
     expect(result.unaccounted).toEqual([]);
