@@ -2,7 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
 import { systemClock } from '#shared/domain/ports.ts';
-import { ConfigError, InvalidInputError } from '#shared/errors.ts';
+import { InvalidInputError } from '#shared/errors.ts';
 import { CHANNELS, type Channel, PURPOSES, type Purpose } from '#shared/strategy/schema.ts';
 import {
   InvalidLinkError,

@@ -473,7 +473,7 @@ describe('holdout and variants: deterministic split by (customerId, campaignId)'
   });
 
   it('keeps a customer in the same group and variant on every trigger', () => {
-    const again = decisions.slice(0, 200).map((d, i) => {
+    const again = decisions.slice(0, 200).map((_d, i) => {
       const state = customer({ customerId: `cust-${i}`, profile: profile({ customerId: `cust-${i}` }) });
       const e = event(
         'shop.orders',
