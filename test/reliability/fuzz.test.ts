@@ -148,7 +148,7 @@ describe(`${SIZES.fuzzEvents} fuzzed events`, () => {
           expect(result.writes).toBe(0);
           expect({ ...(await p.store.exportCustomer(known)), exportedAt: before.exportedAt }).toEqual(before);
         }),
-        { numRuns: Math.ceil(SIZES.fuzzEvents / 5), ...(SEED !== undefined && { seed: SEED }) },
+        { numRuns: Math.ceil(SIZES.fuzzEvents / 10), ...(SEED !== undefined && { seed: SEED }) },
       );
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     },

@@ -3,8 +3,12 @@ import { join } from 'node:path';
 import { format } from 'node:util';
 import { LOG_DIR } from './pii-scan.ts';
 
-/** Per process, not per module: vitest re-imports this module for every test file in a worker. */
-const INSTALLED = Symbol.for('contact-triggers.log-capture');
+/**
+ * Marks a wrapped stream or console: vitest re-imports this module for every test file in a worker,
+ * and may give each file a console of its own, so each object is wrapped once, whoever asks.
+ */
+const WRAPPED = Symbol.for('contact-triggers.log-capture');
+type Markable = { [WRAPPED]?: boolean };
 
 /** The file this process's output is captured to. */
 export const captureFile = (): string => join(LOG_DIR, `worker-${process.pid}.log`);
@@ -14,9 +18,6 @@ export const captureFile = (): string => join(LOG_DIR, `worker-${process.pid}.lo
  * test's console to the main process without touching the worker's stdout, so both are wrapped.
  */
 export function captureLogs(): void {
-  const marks = globalThis as { [INSTALLED]?: boolean };
-  if (marks[INSTALLED]) return;
-  marks[INSTALLED] = true;
   mkdirSync(LOG_DIR, { recursive: true });
   const file = captureFile();
   const keep = (text: string) => {
@@ -28,12 +29,16 @@ export function captureLogs(): void {
     }
   };
   for (const stream of [process.stdout, process.stderr]) {
+    if ((stream as Markable)[WRAPPED]) continue;
+    (stream as Markable)[WRAPPED] = true;
     const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
     stream.write = ((chunk: unknown, ...rest: unknown[]) => {
       keep(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
       return write(chunk, ...rest);
     }) as typeof stream.write;
   }
+  if ((console as Markable)[WRAPPED]) return;
+  (console as Markable)[WRAPPED] = true;
   for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) {
     const original = console[method].bind(console);
     console[method] = (...args: unknown[]) => {
