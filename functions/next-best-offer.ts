@@ -56,7 +56,12 @@ export async function raw(
   const route = ROUTE.exec(event.rawPath);
   try {
     if (!route) return json(404, { message: 'not found' });
-    const customerId = decodeURIComponent(route[1] ?? '');
+    let customerId: string;
+    try {
+      customerId = decodeURIComponent(route[1] ?? '');
+    } catch {
+      return json(400, { message: 'the customer id in the path is not URL-encoded correctly' });
+    }
     if (route[2] === 'next-best-offer') {
       if (method !== 'GET') return json(405, { message: 'use GET' });
       const answer = await nextBestOffer(d, {

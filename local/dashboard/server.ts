@@ -160,7 +160,17 @@ export async function startDashboard(
       return writeFunctionUrlResult(res, await handler(functionUrlEvent(req, path, body)));
     }
     if (path === '/till/contacts' && req.method === 'POST') {
-      const form = new URLSearchParams((await readBody(req, MAX_FORM_BYTES)).toString('utf8'));
+      // The till page's form posts without the API token, so only the page itself may post it: a form
+      // on another site (cross-site request forgery) would otherwise record contacts and use up caps.
+      if (!sameOrigin(req)) return sendJson(res, 403, { message: 'only the till page may post this form' });
+      let raw: Buffer;
+      try {
+        raw = await readBody(req, MAX_FORM_BYTES);
+      } catch (error) {
+        if (error instanceof BodyTooLargeError) return sendJson(res, 413, { message: 'too large' });
+        throw error;
+      }
+      const form = new URLSearchParams(raw.toString('utf8'));
       const customerId = form.get('customerId') ?? '';
       const moment = form.get('moment') ?? 'till';
       const answer = await callMoments('POST', `/customers/${encodeURIComponent(customerId)}/contacts`, '', {
@@ -312,4 +322,21 @@ export async function startDashboard(
   });
   const actual = await listen(server, port, host, 'dashboard');
   return { endpoint: `http://${host}:${actual}`, port: actual, stop: () => close(server) };
+}
+
+/**
+ * True unless the browser says the request came from another site: `Sec-Fetch-Site` (sent by every
+ * current browser) or, failing that, an `Origin` whose host is not this server's. Tools without
+ * either header (curl) are not browsers driven by a foreign page, so they pass.
+ */
+function sameOrigin(req: IncomingMessage): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined) return site === 'same-origin' || site === 'none';
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
 }

@@ -44,10 +44,6 @@ export class MetricBatch {
     else group.values.set(o.metric, { value: o.value, unit: o.unit ?? 'Count' });
   }
 
-  get size(): number {
-    return this.#groups.size;
-  }
-
   /**
    * Publishes everything added since the last flush through Powertools (which builds and validates
    * each EMF document) and empties the batch.

@@ -1,4 +1,5 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { isThrottling } from '#shared/adapters/throttling.ts';
 import type { ContactRecord } from '#shared/domain/store.ts';
 import { TransientError } from '#shared/errors.ts';
 import type { Channel } from '#shared/strategy/schema.ts';
@@ -115,25 +116,24 @@ export function deadLetterObservation(queue: QueueName): Observation {
   return { metric: METRIC.deadLetters, value: 1, dimensions: { [Q]: queue }, sets: [[Q]] };
 }
 
-/** SDK error names that mean "slow down" (SES v2, SNS, KMS). */
-const THROTTLES = new Set([
-  'TooManyRequestsException',
-  'ThrottlingException',
-  'ThrottledException',
-  'KMSThrottlingException',
-  'LimitExceededException',
-  'SendingQuotaExceededException',
-]);
-
-/** True when a transient send failure was the provider's rate limit. */
+/**
+ * True when a transient send failure was the provider's rate limit: the same classification the
+ * adapters use to retry (`isThrottling`, including SNS's unmodelled `Throttling`), or a code they
+ * attached to the error.
+ */
 export function isThrottle(error: unknown): boolean {
   if (!(error instanceof TransientError)) return false;
+  const slowDown = (name: string) => QUOTAS.has(name) || isThrottling({ name });
   const cause = error.cause;
   const code = error.context.code;
   return (
-    (typeof code === 'string' && THROTTLES.has(code)) || (cause instanceof Error && THROTTLES.has(cause.name))
+    (typeof code === 'string' && slowDown(code)) ||
+    (cause instanceof Error && (isThrottling(cause) || QUOTAS.has(cause.name)))
   );
 }
+
+/** Rate and quota limits the providers model as their own errors (not in the SDK's throttling codes). */
+const QUOTAS = new Set(['KMSThrottlingException', 'LimitExceededException', 'SendingQuotaExceededException']);
 
 /** A send the provider throttled (retried later), by campaign and in total. */
 export function throttleObservation(campaignId: string): Observation {

@@ -172,7 +172,11 @@ export async function recordContact(
         await deps.store.putContact(record);
         return { status: 'recorded', record };
       }
-      if (existing.moment !== request.moment)
+      const sameContact =
+        existing.moment === request.moment &&
+        (request.variant === undefined || existing.variant === request.variant) &&
+        (request.channel === undefined || existing.channel === request.channel);
+      if (!sameContact)
         throw new IdempotencyConflictError('the idempotency key was used for another contact');
       if (request.response === undefined || request.response === existing.response)
         return { status: 'duplicate', record: existing };

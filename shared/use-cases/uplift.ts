@@ -162,7 +162,9 @@ export function campaignUplift(campaign: Campaign, records: Iterable<ContactReco
   const holdout = tally();
   const byVariant = new Map<string, Tally>(campaign.variants.map((v) => [v.id, tally()]));
   for (const r of records) {
-    if (r.campaignId !== campaign.id) continue;
+    // Offers shown at a contact moment (till, call, web) have no control group there: they are not
+    // part of the campaign's treated-vs-holdout experiment.
+    if (r.campaignId !== campaign.id || r.moment !== undefined) continue;
     if (r.outcome === 'holdout') count(holdout, r);
     else if (r.outcome === 'sent' && r.status !== 'sending') {
       count(treated, r);

@@ -119,6 +119,7 @@ describe('the contact-moment API on the dashboard port', () => {
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { message: string }).message).toMatch(/^moment: /);
     expect((await api('/customers/nobody-here/next-best-offer?moment=web')).status).toBe(404);
+    expect((await api('/customers/%E0%A4%A/next-best-offer?moment=web')).status).toBe(400);
   });
 });
 
@@ -142,6 +143,36 @@ describe('the till and reach pages', () => {
     expect(new URLSearchParams(post.headers.get('location')?.split('?')[1]).get('flash')).toBe(
       'Recorded: accepted (recorded).',
     );
+  });
+
+  it('refuses the till form posted from another site (cross-site request forgery), and records nothing', async () => {
+    const form = new URLSearchParams({
+      customerId: ID,
+      campaignId: 'loyalty-third-order',
+      moment: 'web',
+      receipt: 'till-forged',
+      response: 'declined',
+    }).toString();
+    const headers = { 'content-type': 'application/x-www-form-urlencoded' };
+    const forged: Record<string, string>[] = [
+      { 'sec-fetch-site': 'cross-site' },
+      { origin: 'https://evil.example' },
+    ];
+    for (const extra of forged) {
+      const post = await fetch(`${runtime.urls.dashboard}/till/contacts`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { ...headers, ...extra },
+        body: form,
+      });
+      expect(post.status).toBe(403);
+    }
+    const decisions = (await (
+      await fetch(`${runtime.urls.dashboard}/api/decisions?customerId=${ID}`)
+    ).json()) as {
+      decisions: { eventId?: string; idempotencyKey?: string }[];
+    };
+    expect(JSON.stringify(decisions)).not.toContain('till-forged');
   });
 
   it('the reach view counts the customer as reachable by email for the loyalty campaign', async () => {

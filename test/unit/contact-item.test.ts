@@ -55,6 +55,11 @@ describe('contact records as items', () => {
     expect(decodeFacts(encoded)).toEqual(facts);
   });
 
+  it('keeps a fact holding an actual null (an audience value) as it was', () => {
+    const withNull: Fact[] = [{ kind: 'audience', attribute: 'segment', value: null, passed: false }];
+    expect(decodeFacts(encodeFacts(withNull))).toEqual(withNull);
+  });
+
   it('still reads facts stored as objects', () => {
     expect(decodeFacts(JSON.stringify(facts))).toEqual(facts);
   });

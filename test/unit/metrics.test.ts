@@ -116,6 +116,11 @@ describe('metric batch: one EMF document per group, published once per invocatio
       isThrottle(new TransientError('SES could not be reached', { cause: new Error('ECONNRESET') })),
     ).toBe(false);
     expect(isThrottle(throttled)).toBe(false);
+    // SNS answers a rate limit with the common, unmodelled `Throttling` (HTTP 400); SES's daily quota.
+    const sns = Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+    expect(isThrottle(new TransientError('SNS failed temporarily', { cause: sns }))).toBe(true);
+    const quota = Object.assign(new Error('quota'), { name: 'LimitExceededException' });
+    expect(isThrottle(new TransientError('SES failed temporarily', { cause: quota }))).toBe(true);
   });
 });
 

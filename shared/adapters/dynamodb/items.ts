@@ -209,8 +209,10 @@ export function encodeFacts(facts: readonly Fact[]): string {
   return JSON.stringify(
     facts.map((fact) => {
       const fields = FACT_FIELDS[fact.kind] as readonly string[] | undefined;
-      if (!fields) return fact;
-      const values = fields.map((f) => (fact as unknown as Record<string, unknown>)[f] ?? null);
+      const record = fact as unknown as Record<string, unknown>;
+      // A tuple's null means "absent": a fact holding an actual null (an audience value) stays an object.
+      if (!fields || fields.some((f) => record[f] === null)) return fact;
+      const values = fields.map((f) => record[f] ?? null);
       while (values.length > 0 && values[values.length - 1] === null) values.pop();
       return [fact.kind, ...values];
     }),
