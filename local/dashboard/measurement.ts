@@ -1,5 +1,6 @@
 import type { CampaignUplift, Comparison, GroupRate } from '#shared/use-cases/uplift.ts';
 import type { Metrics } from './data.ts';
+import { esc } from './html.ts';
 
 /**
  * The "Measurement" section of the dashboard: per campaign the funnel (sent → delivered → opened →
@@ -11,14 +12,6 @@ import type { Metrics } from './data.ts';
  * (served from node_modules, never a CDN) fed by the JSON block this section embeds.
  */
 
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-const esc = (value: unknown): string => String(value ?? '').replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 const pct = (rate: number) => `${(rate * 100).toFixed(1).replace(/\.0$/, '')}%`;
 const pp = (d: number) =>
   `${d > 0 ? '+' : d < 0 ? '−' : ''}${Math.abs(d * 100)

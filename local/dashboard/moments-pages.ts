@@ -2,7 +2,7 @@ import type { MomentCandidate } from '#shared/engine/moments.ts';
 import type { Moment } from '#shared/strategy/schema.ts';
 import type { NextBestOffer } from '#shared/use-cases/next-best-offer.ts';
 import type { ReachReport } from '../reach.ts';
-import { esc } from './page.ts';
+import { esc } from './html.ts';
 import { DASHBOARD_CSS } from './styles.ts';
 
 /**

@@ -10,6 +10,7 @@ import {
   type StrategyView,
   toDecisionRecord,
 } from './data.ts';
+import { esc } from './html.ts';
 import { MEASUREMENT_CSS, measurementSection } from './measurement.ts';
 import { DASHBOARD_CSS } from './styles.ts';
 
@@ -35,17 +36,6 @@ export interface DashboardView {
   /** Report: customers to show in full (those of the latest decisions). */
   readonly customers?: readonly CustomerExport[];
 }
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-/** Every value that reaches the page goes through this. */
-export const esc = (value: unknown): string =>
-  String(value ?? '').replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 
 /** `2026-03-02 09:00:05` (UTC): the simulated clock and the records are in UTC. */
 const time = (iso: string | undefined): string =>

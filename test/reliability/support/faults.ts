@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { SNSClient } from '@aws-sdk/client-sns';
+import { prng } from '#local/sample-data.ts';
 
 /**
  * Fault injection at the AWS SDK layer, for the reliability suite only.
@@ -35,17 +36,8 @@ export interface FaultPlan {
   commands?: readonly string[];
 }
 
-/** mulberry32: a small seeded PRNG, so every run injects the same faults for the same seed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG (the sample data's), so every run injects the same faults for the same seed. */
+export const seeded = prng;
 
 const throttleCode: Record<Protocol, { status: number; code: string }> = {
   awsJson: { status: 400, code: 'ThrottlingException' },
