@@ -38,7 +38,8 @@ export function piiPatterns(names: readonly string[] = customerNames()): [string
     // E.164, and Dutch / Belgian national mobile numbers as customers type them.
     [
       'phone number',
-      /(?<![\w.:-])\+[1-9]\d{7,14}(?!\d)|(?<![\w.:-])0[46][\s-]?\d{2}[\s-]?\d{2}[\s-]?\d{2}[\s-]?\d{2}(?!\d)/g,
+      // (Not inside an id: a UUID such as 06123456-7890-... has digits that look like a mobile number.)
+      /(?<![\w.:-])\+[1-9]\d{7,14}(?![\w-])|(?<![\w.:-])0[46][\s-]?\d{2}[\s-]?\d{2}[\s-]?\d{2}[\s-]?\d{2}(?![\w-])/g,
     ],
     // APNs device tokens (64 hex), FCM registration tokens, and the tests' `token-<id>` push tokens.
     ['push token', /(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])|[\w-]{11,}:APA91[\w-]{20,}|\btoken-c-[\w-]+/gi],
