@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
 import { systemClock } from '#shared/domain/ports.ts';
 import { InvalidInputError } from '#shared/errors.ts';
+import { escapeHtml } from '#shared/html.ts';
 import { CHANNELS, type Channel, PURPOSES, type Purpose } from '#shared/strategy/schema.ts';
 import {
   InvalidLinkError,
@@ -135,15 +136,6 @@ button:focus-visible,a:focus-visible,input:focus-visible{outline:3px solid #f5a6
 a{color:#1f5faa}
 .status{background:#e8f5e9;border-left:4px solid #2e7d32;padding:.5rem 1rem}`;
 
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-/** Every text that reaches a page goes through this, our own texts included. */
-export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 const capitalise = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
 
 /** English when `Accept-Language` weighs it above Dutch (the first listed wins a tie); else Dutch. */
