@@ -44,7 +44,7 @@ function intervalRow(label: string, path: string, g: GroupRate, scale: number, t
       ? `<span class="target" style="left:${at(target / 100)}" title="target"></span>`
       : '';
   const interval = g.interval ? ` [${pct(g.interval[0])}–${pct(g.interval[1])}]` : '';
-  return `<tr><th scope="row">${esc(label)}</th><td class="num">${num(`${path}.contacts`, g.contacts)}</td><td class="num">${num(`${path}.conversions`, g.conversions)}</td><td class="num"><b>${measure(`${path}.rate`, g.rate, pct(g.rate))}</b><span class="muted small">${esc(interval)}</span></td><td class="axis-cell"><span class="axis">${goal}${band}</span></td></tr>`;
+  return `<tr><th scope="row">${esc(label)}</th><td class="num">${num(`${path}.customers`, g.customers)}</td><td class="num">${num(`${path}.conversions`, g.conversions)}</td><td class="num"><b>${measure(`${path}.rate`, g.rate, pct(g.rate))}</b><span class="muted small">${esc(interval)}</span></td><td class="axis-cell"><span class="axis">${goal}${band}</span></td></tr>`;
 }
 
 function comparisonLine(path: string, c: Comparison): string {
@@ -84,7 +84,7 @@ function campaignCard(
 <p class="headline">${measure(`${p}.headline`, u.headline, u.headline)}</p>
 <div class="grid2"><div><h4>Funnel</h4>${funnel ? funnelBars(`campaigns.${u.campaignId}`, funnel) : ''}</div>
 <div><h4>Conversion with 95% interval <span class="muted small">(axis 0–${pct(scale)}${u.goal?.target !== undefined ? `, ▏target ${esc(u.goal.target)}%` : ''})</span></h4>
-<table class="rates"><thead><tr><th scope="col">Group</th><th scope="col" class="num">Contacts</th><th scope="col" class="num">Converted</th><th scope="col" class="num">Rate</th><th scope="col"><span class="visually-hidden">Interval</span></th></tr></thead>
+<table class="rates"><thead><tr><th scope="col">Group</th><th scope="col" class="num">Customers</th><th scope="col" class="num">Converted</th><th scope="col" class="num">Rate</th><th scope="col"><span class="visually-hidden">Interval</span></th></tr></thead>
 <tbody>${groups.map(([label, path, g]) => intervalRow(label, path, g, scale, u.goal?.target)).join('')}</tbody></table>
 ${comparisons.length ? `<ul class="comparisons">${comparisons.join('')}</ul>` : ''}</div></div>
 ${learn}
@@ -118,7 +118,7 @@ export function measurementSection(metrics: Metrics, live: boolean): string {
   return `<section id="measurement" aria-labelledby="h-measurement">
 <h2 id="h-measurement">Measurement <small>funnel, goal, uplift over the holdout and variants, with 95% intervals</small></h2>
 ${cards.length ? cards.join('') : '<p class="empty">No campaign has a goal, a holdout or variants to compare.</p>'}
-<p class="small muted">Delivered, opened and clicked come from provider feedback (SES events); the local SES emulator sends none. Rates count each contact once; contacts still inside their goal window may convert later. An interval that excludes zero is significant at 95%.</p>
+<p class="small muted">Delivered, opened and clicked come from provider feedback (SES events); the local SES emulator sends none. Conversion rates count customers, not messages: a customer triggered three times counts once, in the group of their first contact (treated or holdout, and their variant), and converted when a goal conversion was attributed to any of their contacts. Offers shown at the till, on the phone or on the web are not part of this experiment. Customers still inside their goal window may convert later. Intervals: Wilson for a rate, Newcombe's hybrid score for a difference; an interval that excludes zero is significant at 95%.</p>
 ${data}</section>`;
 }
 

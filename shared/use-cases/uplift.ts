@@ -6,16 +6,28 @@ import type { Campaign } from '#shared/strategy/schema.ts';
  * what that did"). Sales that would have happened anyway show up in the holdout too; the difference is
  * the campaign's effect.
  *
+ * The unit is the **customer**, because that is what the holdout assigns (a customer's holdout and
+ * variant buckets are fixed per campaign): a customer triggered three times is one customer, not three
+ * independent trials. Counting contacts would make repeat triggers look like more evidence than there
+ * is and the intervals too narrow.
+ *
  * Steps, per campaign:
- * 1. split its contact history into the treated group (`sent`: a message went out) and the holdout
- *    (`holdout`), and the treated group by variant; each contact counts once, converted when a goal
- *    conversion was attributed to it (see `record-activity.ts`);
- * 2. give each group's conversion rate with its 95% Wilson score interval (sound for small groups and
- *    rates near 0, where the plain normal interval collapses);
- * 3. compare treated against holdout, and every other variant against the first, as a difference of
- *    two proportions with its 95% interval (unpooled normal approximation); significant when the
- *    interval excludes zero;
- * 4. answer the campaign's learning goal (`learn:`) with those comparisons, and put the goal's target
+ * 1. take its triggered contacts (offers shown at a contact moment are not part of the experiment:
+ *    nobody is held out at a till) that were sent or held out, and group them by customer;
+ * 2. put each customer in the group of their first contact (treated or holdout, and for the treated
+ *    their variant): intention to treat, so a later change of the holdout percentage cannot move a
+ *    customer to the group that suits the result;
+ * 3. a customer converted when any goal conversion was attributed to any of their contacts of the
+ *    campaign (each conversion lies within the goal window of the contact it was attributed to, see
+ *    `record-activity.ts`); their value is the sum of those conversions' values;
+ * 4. give each group's conversion rate with its 95% Wilson score interval (sound for small groups and
+ *    rates near 0 or 1, where the plain normal interval collapses);
+ * 5. compare treated against holdout, and every other variant against the first, as a difference of
+ *    two proportions with Newcombe's hybrid score interval (method 10 of Newcombe 1998, built from the
+ *    two Wilson intervals): it keeps a width when a rate is 0 or 1 and holds its 95% coverage at small
+ *    counts, where the Wald interval (estimate ± 1.96·SE) claims significance it does not have;
+ *    significant when the interval excludes zero;
+ * 6. answer the campaign's learning goal (`learn:`) with those comparisons, and put the goal's target
  *    beside the measured rate: "5% within 14d: 3.1% [2.4–3.8%]".
  *
  * Contacts still inside their goal window may convert later: the numbers are "so far", and both groups
@@ -25,11 +37,15 @@ import type { Campaign } from '#shared/strategy/schema.ts';
 /** z for a two-sided 95% interval. */
 export const Z95 = 1.959963984540054;
 
-/** A group of contacts and how many converted. */
+/** A group of customers and how many of them converted. */
 export interface GroupRate {
+  /** Customers in the group (each counted once, however often they were triggered). */
+  readonly customers: number;
+  /** Their contacts: messages sent, or triggers held out (at least one per customer). */
   readonly contacts: number;
+  /** Customers with at least one goal conversion attributed to them. */
   readonly conversions: number;
-  /** conversions / contacts; 0 for an empty group. */
+  /** conversions / customers; 0 for an empty group. */
   readonly rate: number;
   /** 95% Wilson score interval of the rate; undefined for an empty group. */
   readonly interval?: readonly [number, number];
@@ -51,7 +67,7 @@ export interface Comparison {
   readonly relative?: number;
   /** The interval excludes zero. */
   readonly significant: boolean;
-  /** In words: "b vs a: +1.2 pp [−0.8 to +3.2 pp], not significant yet". */
+  /** In words: "b vs a: +1.2 pp [−0.8 pp to +3.2 pp], not significant yet (400 vs 600 customers)". */
   readonly summary: string;
 }
 
@@ -85,7 +101,12 @@ export function wilsonInterval(k: number, n: number, z = Z95): readonly [number,
   return [Math.max(0, centre - half), Math.min(1, centre + half)];
 }
 
-/** The difference p1 − p2 of two proportions with its 95% interval (unpooled normal approximation). */
+/**
+ * The difference p1 − p2 of two proportions with its 95% interval: Newcombe's hybrid score interval
+ * (Newcombe 1998, Statistics in Medicine 17:873–890, method 10). With (l1, u1) and (l2, u2) the Wilson
+ * intervals of p1 and p2: [d − √((p1 − l1)² + (u2 − p2)²), d + √((u1 − p1)² + (p2 − l2)²)].
+ * No interval while either group is empty.
+ */
 export function differenceInterval(
   k1: number,
   n1: number,
@@ -96,9 +117,15 @@ export function differenceInterval(
   const p1 = n1 > 0 ? k1 / n1 : 0;
   const p2 = n2 > 0 ? k2 / n2 : 0;
   const difference = p1 - p2;
-  if (n1 <= 0 || n2 <= 0) return { difference };
-  const se = Math.sqrt((p1 * (1 - p1)) / n1 + (p2 * (1 - p2)) / n2);
-  return { difference, interval: [difference - z * se, difference + z * se] };
+  const w1 = wilsonInterval(k1, n1, z);
+  const w2 = wilsonInterval(k2, n2, z);
+  if (!w1 || !w2) return { difference };
+  const [l1, u1] = w1;
+  const [l2, u2] = w2;
+  return {
+    difference,
+    interval: [difference - Math.hypot(p1 - l1, u2 - p2), difference + Math.hypot(u1 - p1, p2 - l2)],
+  };
 }
 
 /** `3.1%` (one decimal, trailing .0 kept short: `5%`). */
@@ -108,20 +135,21 @@ const pp = (d: number): string => `${d > 0 ? '+' : d < 0 ? '−' : ''}${trim(Mat
 const range = (i: readonly [number, number]): string =>
   `[${trim((i[0] * 100).toFixed(1))}–${trim((i[1] * 100).toFixed(1))}%]`;
 
-function rateOf(contacts: number, conversions: number, value: number): GroupRate {
-  const interval = wilsonInterval(conversions, contacts);
+function rateOf(t: Tally): GroupRate {
+  const interval = wilsonInterval(t.conversions, t.customers);
   return {
-    contacts,
-    conversions,
-    rate: contacts > 0 ? conversions / contacts : 0,
+    customers: t.customers,
+    contacts: t.contacts,
+    conversions: t.conversions,
+    rate: t.customers > 0 ? t.conversions / t.customers : 0,
     ...(interval && { interval }),
-    value,
+    value: t.value,
   };
 }
 
 /** Compares two groups; `treatment`/`control` name them in the summary. */
 export function compare(treatment: string, t: GroupRate, control: string, c: GroupRate): Comparison {
-  const { difference, interval } = differenceInterval(t.conversions, t.contacts, c.conversions, c.contacts);
+  const { difference, interval } = differenceInterval(t.conversions, t.customers, c.conversions, c.customers);
   const significant = interval !== undefined && (interval[0] > 0 || interval[1] < 0);
   const relative = c.rate > 0 ? difference / c.rate : undefined;
   const verdict =
@@ -138,51 +166,70 @@ export function compare(treatment: string, t: GroupRate, control: string, c: Gro
     ...(interval && { interval }),
     ...(relative !== undefined && { relative }),
     significant,
-    summary: `${treatment} vs ${control}: ${pp(difference)}${bounds}, ${verdict} (${t.contacts} vs ${c.contacts} contacts)`,
+    summary: `${treatment} vs ${control}: ${pp(difference)}${bounds}, ${verdict} (${t.customers} vs ${c.customers} customers)`,
   };
 }
 
 interface Tally {
+  customers: number;
   contacts: number;
   conversions: number;
   value: number;
 }
-const tally = (): Tally => ({ contacts: 0, conversions: 0, value: 0 });
-const count = (t: Tally, r: ContactRecord) => {
-  t.contacts++;
-  if (r.conversion) {
-    t.conversions++;
-    t.value += r.conversion.value ?? 0;
-  }
-};
+const tally = (): Tally => ({ customers: 0, contacts: 0, conversions: 0, value: 0 });
+
+/** One customer of the experiment: the group of their first contact, and what they did. */
+interface Assigned {
+  first: ContactRecord;
+  contacts: number;
+  converted: boolean;
+  value: number;
+}
+
+/** A contact of the experiment: a message that went out, or a trigger held out (not a shown offer). */
+const inExperiment = (r: ContactRecord, campaignId: string): boolean =>
+  r.campaignId === campaignId &&
+  r.moment === undefined &&
+  (r.outcome === 'holdout' || (r.outcome === 'sent' && r.status !== 'sending'));
 
 /** Uplift of one campaign from its contact records (records of other campaigns are ignored). */
 export function campaignUplift(campaign: Campaign, records: Iterable<ContactRecord>): CampaignUplift {
+  const customers = new Map<string, Assigned>();
+  for (const r of records) {
+    if (!inExperiment(r, campaign.id)) continue;
+    const seen = customers.get(r.customerId);
+    const a = seen ?? { first: r, contacts: 0, converted: false, value: 0 };
+    if (!seen) customers.set(r.customerId, a);
+    else if (r.decidedAt < a.first.decidedAt) a.first = r;
+    a.contacts++;
+    if (r.conversion) {
+      a.converted = true;
+      a.value += r.conversion.value ?? 0;
+    }
+  }
   const treated = tally();
   const holdout = tally();
   const byVariant = new Map<string, Tally>(campaign.variants.map((v) => [v.id, tally()]));
-  for (const r of records) {
-    // Offers shown at a contact moment (till, call, web) have no control group there: they are not
-    // part of the campaign's treated-vs-holdout experiment.
-    if (r.campaignId !== campaign.id || r.moment !== undefined) continue;
-    if (r.outcome === 'holdout') count(holdout, r);
-    else if (r.outcome === 'sent' && r.status !== 'sending') {
-      count(treated, r);
-      const v = r.variant !== undefined ? byVariant.get(r.variant) : undefined;
-      if (v) count(v, r);
+  const add = (t: Tally, a: Assigned) => {
+    t.customers++;
+    t.contacts += a.contacts;
+    if (a.converted) t.conversions++;
+    t.value += a.value;
+  };
+  for (const a of customers.values()) {
+    if (a.first.outcome === 'holdout') {
+      add(holdout, a);
+      continue;
     }
+    add(treated, a);
+    const v = a.first.variant !== undefined ? byVariant.get(a.first.variant) : undefined;
+    if (v) add(v, a);
   }
-  const treatedRate = rateOf(treated.contacts, treated.conversions, treated.value);
-  const holdoutRate =
-    campaign.holdout > 0 || holdout.contacts > 0
-      ? rateOf(holdout.contacts, holdout.conversions, holdout.value)
-      : undefined;
+  const treatedRate = rateOf(treated);
+  const holdoutRate = campaign.holdout > 0 || holdout.customers > 0 ? rateOf(holdout) : undefined;
   const variants =
     campaign.variants.length > 1
-      ? campaign.variants.map((v) => {
-          const t = byVariant.get(v.id) ?? tally();
-          return { id: v.id, ...rateOf(t.contacts, t.conversions, t.value) };
-        })
+      ? campaign.variants.map((v) => ({ id: v.id, ...rateOf(byVariant.get(v.id) ?? tally()) }))
       : [];
   const [first, ...others] = variants;
   const variantComparisons = first ? others.map((v) => compare(v.id, v, first.id, first)) : [];
@@ -192,7 +239,7 @@ export function campaignUplift(campaign: Campaign, records: Iterable<ContactReco
   const measured = `${pct(treatedRate.rate)}${treatedRate.interval ? ` ${range(treatedRate.interval)}` : ''}`;
   const headline = goal
     ? `${goal.target !== undefined ? `${trim(String(goal.target))}% ` : ''}within ${goal.within}: ${measured}`
-    : `no goal: ${treatedRate.contacts} sent`;
+    : `no goal: ${treatedRate.customers} customers sent a message`;
   const answers = [...variantComparisons, ...(uplift ? [uplift] : [])].map((c) => c.summary);
   return {
     campaignId: campaign.id,

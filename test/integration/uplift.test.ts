@@ -7,9 +7,10 @@ import { busEvent, createPipeline, onboard, type Pipeline, pipelineEngine } from
 
 /**
  * A seeded population through the real use cases and DynamoDB Local: 40 customers triggered on the
- * `control` campaign (50% holdout, goal OrderPlaced within 14 days), every third of them orders a
- * week later. The conversions of held-out customers are attributed to their holdout contact, and the
- * uplift is computed from the stored contact history.
+ * `control` campaign (50% holdout, goal OrderPlaced within 14 days) three times each, a day apart (the
+ * holdout is assigned per customer, so each stays in their group); every third of them orders a week
+ * later. The conversions of held-out customers are attributed to their holdout contact, and the uplift
+ * is computed from the stored contact history per customer, not per contact.
  */
 describe('conversions of treated and held-out customers, and the uplift from them', () => {
   let p: Pipeline;
@@ -21,12 +22,17 @@ describe('conversions of treated and held-out customers, and the uplift from the
     const ids = Array.from({ length: 40 }, (_, i) => `up-${i}`);
     for (const id of ids) await onboard(p, id, { email: `${id}@example.nl`, locale: 'nl' });
     const outcomes = new Map<string, 'sent' | 'holdout'>();
-    for (const id of ids) {
-      const r = await evaluateTrigger(p.deps, { campaignId: 'control', event: busEvent('test.control', id) });
-      if (r.outcome !== 'sent' && r.outcome !== 'holdout') throw new Error(`unexpected ${r.outcome}`);
-      outcomes.set(id, r.outcome);
+    for (let round = 0; round < 3; round++) {
+      for (const id of ids) {
+        const event = busEvent('test.control', id, {}, p.clock.now());
+        const r = await evaluateTrigger(p.deps, { campaignId: 'control', event });
+        if (r.outcome !== 'sent' && r.outcome !== 'holdout') throw new Error(`unexpected ${r.outcome}`);
+        if ((outcomes.get(id) ?? r.outcome) !== r.outcome) throw new Error('a customer changed group');
+        outcomes.set(id, r.outcome);
+      }
+      p.clock.ms += 86_400_000;
     }
-    p.clock.ms += 7 * 86_400_000;
+    p.clock.ms += 5 * 86_400_000;
     for (const [i, id] of ids.entries()) {
       const group = outcomes.get(id) ?? 'sent';
       expected[group][0]++;
@@ -49,12 +55,15 @@ describe('conversions of treated and held-out customers, and the uplift from the
     expect(held.find((r) => r.conversion)?.conversion).toMatchObject({ value: 40 });
   });
 
-  it('computes the uplift of the campaign from the stored history', () => {
+  it('computes the uplift of the campaign from the stored history, one customer counted once', () => {
     const control = measureUplift(p.deps.engine.strategy.campaigns, history).find(
       (c) => c.campaignId === 'control',
     );
-    expect([control?.treated.contacts, control?.treated.conversions]).toEqual(expected.sent);
-    expect([control?.holdout?.contacts, control?.holdout?.conversions]).toEqual(expected.holdout);
+    expect(history.filter((r) => r.campaignId === 'control')).toHaveLength(120);
+    expect([control?.treated.customers, control?.treated.conversions]).toEqual(expected.sent);
+    expect([control?.holdout?.customers, control?.holdout?.conversions]).toEqual(expected.holdout);
+    expect(control?.treated.contacts).toBe(3 * expected.sent[0]);
+    expect(control?.holdout?.contacts).toBe(3 * expected.holdout[0]);
     const [[sent, sentConverted], [held, heldConverted]] = [expected.sent, expected.holdout];
     const { difference, interval } = differenceInterval(sentConverted, sent, heldConverted, held);
     expect(control?.uplift?.difference).toBeCloseTo(difference, 12);

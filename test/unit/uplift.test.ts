@@ -9,14 +9,17 @@ import {
 } from '#shared/use-cases/uplift.ts';
 
 /**
- * A hand-computed fixture (z = 1.95996, the 95% two-sided quantile):
- * - treated 1,000 contacts (variant a 600 with 36 conversions, b 400 with 14), 50 converted = 5%;
+ * A hand-computed fixture (z = 1.95996, the 95% two-sided quantile), one contact per customer:
+ * - treated 1,000 customers (variant a 600 with 36 conversions, b 400 with 14), 50 converted = 5%;
  *   Wilson: p̃ = (p + z²/2n)/(1 + z²/n), half = z·√(p(1−p)/n + z²/4n²)/(1 + z²/n) → [3.813%, 6.531%];
- * - holdout 200 contacts, 4 converted = 2% → Wilson [0.780%, 5.029%];
- * - uplift 5% − 2% = 3 pp, SE = √(.05·.95/1000 + .02·.98/200) = 0.012062 → 3 ± 2.364 = [0.636, 5.364] pp:
- *   significant;
- * - b vs a: 3.5% − 6% = −2.5 pp, SE = √(.035·.965/400 + .06·.94/600) = 0.013357 → [−5.118, +0.118] pp:
- *   not significant yet.
+ * - holdout 200 customers, 4 converted = 2% → Wilson [0.780%, 5.029%];
+ * - uplift 5% − 2% = 3 pp; Newcombe's hybrid score interval from the two Wilson intervals:
+ *   low = 3 − √((5 − 3.813)² + (5.029 − 2)²) = 3 − 3.253 = −0.253 pp,
+ *   high = 3 + √((6.531 − 5)² + (2 − 0.780)²) = 3 + 1.958 = 4.958 pp → [−0.253, +4.958] pp: not
+ *   significant yet (the Wald interval said [+0.636, +5.364], "significant", on 4 held-out conversions);
+ * - b vs a: 3.5% − 6% = −2.5 pp; Wilson b [2.100%, 5.778%], a [4.371%, 8.187%] →
+ *   low = −2.5 − √((3.5 − 2.1)² + (8.187 − 6)²) = −5.105 pp, high = −2.5 + √((5.778 − 3.5)² + (6 − 4.371)²)
+ *   = +0.312 pp → not significant yet.
  */
 const campaign = {
   id: 'loyalty',
@@ -71,10 +74,10 @@ const history = [
 describe('uplift against a hand-computed fixture', () => {
   const u = campaignUplift(campaign, history);
 
-  it('counts the treated group, the holdout and each variant once per contact', () => {
-    expect([u.treated.contacts, u.treated.conversions, u.treated.value]).toEqual([1000, 50, 500]);
-    expect([u.holdout?.contacts, u.holdout?.conversions]).toEqual([200, 4]);
-    expect(u.variants.map((v) => [v.id, v.contacts, v.conversions])).toEqual([
+  it('counts the treated group, the holdout and each variant once per customer', () => {
+    expect([u.treated.customers, u.treated.conversions, u.treated.value]).toEqual([1000, 50, 500]);
+    expect([u.holdout?.customers, u.holdout?.conversions]).toEqual([200, 4]);
+    expect(u.variants.map((v) => [v.id, v.customers, v.conversions])).toEqual([
       ['a', 600, 36],
       ['b', 400, 14],
     ]);
@@ -88,20 +91,20 @@ describe('uplift against a hand-computed fixture', () => {
     expect(u.holdout?.interval?.[1]).toBeCloseTo(0.05029, 5);
   });
 
-  it('gives the uplift over the holdout with its two-proportion interval: significant', () => {
+  it('gives the uplift over the holdout with its Newcombe interval: not significant on 4 conversions', () => {
     expect(u.uplift?.difference).toBeCloseTo(0.03, 10);
-    expect(u.uplift?.interval?.[0]).toBeCloseTo(0.006358, 6);
-    expect(u.uplift?.interval?.[1]).toBeCloseTo(0.053642, 6);
+    expect(u.uplift?.interval?.[0]).toBeCloseTo(-0.00253, 5);
+    expect(u.uplift?.interval?.[1]).toBeCloseTo(0.04958, 5);
     expect(u.uplift?.relative).toBeCloseTo(1.5, 10);
-    expect(u.uplift?.significant).toBe(true);
+    expect(u.uplift?.significant).toBe(false);
   });
 
   it('compares variant b with a: not significant yet', () => {
     const [bVsA] = u.variantComparisons;
     expect([bVsA?.treatment, bVsA?.control]).toEqual(['b', 'a']);
     expect(bVsA?.difference).toBeCloseTo(-0.025, 10);
-    expect(bVsA?.interval?.[0]).toBeCloseTo(-0.051181, 6);
-    expect(bVsA?.interval?.[1]).toBeCloseTo(0.001181, 6);
+    expect(bVsA?.interval?.[0]).toBeCloseTo(-0.05105, 5);
+    expect(bVsA?.interval?.[1]).toBeCloseTo(0.00312, 5);
     expect(bVsA?.significant).toBe(false);
   });
 
@@ -109,9 +112,90 @@ describe('uplift against a hand-computed fixture', () => {
     expect(u.headline).toBe('5% within 14d: 5% [3.8–6.5%]');
     expect(u.learn?.question).toBe(campaign.learn);
     expect(u.learn?.answer).toBe(
-      'b vs a: −2.5 pp [−5.1 pp to +0.1 pp], not significant yet (400 vs 600 contacts); ' +
-        'treated vs holdout: +3 pp [+0.6 pp to +5.4 pp], significant (treated converts better) (1000 vs 200 contacts)',
+      'b vs a: −2.5 pp [−5.1 pp to +0.3 pp], not significant yet (400 vs 600 customers); ' +
+        'treated vs holdout: +3 pp [−0.3 pp to +5 pp], not significant yet (1000 vs 200 customers)',
     );
+  });
+});
+
+describe('the interval of a difference against Newcombe (1998), Table II', () => {
+  // Method 10 (hybrid score, no continuity correction), published to 4 decimals.
+  it.each([
+    ['(a) 56/70 vs 48/80', 56, 70, 48, 80, 0.0524, 0.3339],
+    ['(d) 5/56 vs 0/29', 5, 56, 0, 29, -0.0381, 0.1926],
+  ])('%s', (_, k1, n1, k2, n2, low, high) => {
+    const { interval } = differenceInterval(k1, n1, k2, n2);
+    expect(interval?.map((x) => Number(x.toFixed(4)))).toEqual([low, high]);
+  });
+
+  it('keeps a width when a rate is 0 or 1, and stays inside [−1, 1]', () => {
+    // Wald gave 2/2 vs 0/1 the interval [1, 1]: "significant" on three customers.
+    const { difference, interval } = differenceInterval(2, 2, 0, 1);
+    expect(difference).toBe(1);
+    const [lo = Number.NaN, hi = Number.NaN] = interval ?? [];
+    expect(lo).toBeLessThan(0);
+    expect(hi).toBeCloseTo(1, 12);
+    const none = differenceInterval(0, 10, 0, 20).interval ?? [0, 0];
+    expect(none[0]).toBeLessThan(0);
+    expect(none[1]).toBeGreaterThan(0);
+  });
+
+  it('gives the Wilson intervals of Newcombe (1998), the single-proportion paper', () => {
+    // Statistics in Medicine 17:857–872, method 3: 15/148, 0/20 and 1/29.
+    expect(wilsonInterval(15, 148)?.map((x) => Number(x.toFixed(4)))).toEqual([0.0624, 0.1605]);
+    expect(wilsonInterval(0, 20)?.map((x) => Number(x.toFixed(4)))).toEqual([0, 0.1611]);
+    expect(wilsonInterval(1, 29)?.map((x) => Number(x.toFixed(4)))).toEqual([0.0061, 0.1718]);
+  });
+});
+
+describe('the unit is the customer', () => {
+  const at = (day: number) => `2026-03-${String(day).padStart(2, '0')}T10:00:00.000Z`;
+  const contact = (
+    customerId: string,
+    outcome: 'sent' | 'holdout',
+    day: number,
+    variant = 'a',
+    value?: number,
+  ): ContactRecord => ({
+    eventId: `${customerId}-${day}`,
+    campaignId: 'loyalty',
+    customerId,
+    outcome,
+    variant,
+    decidedAt: at(day),
+    idempotencyKey: `${customerId}-${day}#loyalty`,
+    facts: [],
+    ...(value !== undefined && { conversion: { eventId: `o-${customerId}-${day}`, at: at(day + 1), value } }),
+  });
+
+  it('counts a customer triggered three times once, converted when any contact converted', () => {
+    const u = campaignUplift(campaign, [
+      contact('h1', 'holdout', 1),
+      contact('h1', 'holdout', 5),
+      contact('h1', 'holdout', 9, 'a', 20),
+      contact('h2', 'holdout', 2),
+      contact('t1', 'sent', 1, 'b', 10),
+      contact('t1', 'sent', 4, 'b', 15),
+      contact('t2', 'sent', 3, 'a'),
+    ]);
+    expect(u.holdout).toMatchObject({ customers: 2, contacts: 4, conversions: 1, rate: 0.5, value: 20 });
+    expect(u.treated).toMatchObject({ customers: 2, contacts: 3, conversions: 1, rate: 0.5, value: 25 });
+    expect(u.variants.map((v) => [v.id, v.customers, v.conversions])).toEqual([
+      ['a', 1, 0],
+      ['b', 1, 1],
+    ]);
+    expect(u.uplift?.summary).toContain('(2 vs 2 customers)');
+  });
+
+  it('keeps a customer in the group of their first contact (intention to treat)', () => {
+    // The holdout percentage changed between the two triggers: the customer stays in the holdout.
+    const u = campaignUplift(campaign, [contact('x', 'sent', 6, 'b', 30), contact('x', 'holdout', 2)]);
+    expect([u.holdout?.customers, u.holdout?.conversions, u.treated.customers]).toEqual([1, 1, 0]);
+  });
+
+  it('leaves offers shown at a contact moment out of the experiment', () => {
+    const shown = { ...contact('m', 'sent', 3, 'a', 10), moment: 'till' as const };
+    expect(campaignUplift(campaign, [shown]).treated.customers).toBe(0);
   });
 });
 
