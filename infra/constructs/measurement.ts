@@ -18,6 +18,7 @@ import {
 } from '#shared/strategy/schema.ts';
 import type { TemplateSet } from '#shared/strategy/templates.ts';
 import { validateStrategy } from '#shared/strategy/validate.ts';
+import { Z95 } from '#shared/use-cases/uplift.ts';
 
 /** Deliverability thresholds of the mailbox providers (SES review and Gmail/Yahoo sender rules), in percent. */
 export const COMPLAINT_RATE_THRESHOLD = 0.1;
@@ -364,11 +365,14 @@ export function campaignRow(c: Campaign): cw.IWidget[] {
   const learn = c.learn ? `\n\n**We want to learn:** ${c.learn}` : '';
   const holdoutText =
     c.holdout > 0
-      ? `\n\n**Holdout ${c.holdout}%:** compare the treated and control conversion. The uplift is significant when its whole 95% interval is above (or below) zero.`
+      ? `\n\n**Holdout ${c.holdout}%:** compare the treated and control conversion. The uplift is significant when its whole 95% interval (Newcombe's, as in the local report) is above (or below) zero.`
       : '';
+  const unitText = goal
+    ? '\n\n*Here rates are per message (or held-out trigger): CloudWatch cannot count distinct customers. The local dashboard and the demo report count each customer once; where customers were triggered more than once, their intervals are the wider, honest ones.*'
+    : '';
   const widgets: cw.IWidget[] = [
     new cw.TextWidget({
-      markdown: `## ${name}\n${c.description ?? ''}\n\n${goalText}${learn}${holdoutText}`,
+      markdown: `## ${name}\n${c.description ?? ''}\n\n${goalText}${learn}${holdoutText}${unitText}`,
       width: 6,
       height: 6,
     }),
@@ -416,7 +420,9 @@ export function campaignRow(c: Campaign): cw.IWidget[] {
         kb: variantConversions(c, v.id),
         nb: sends,
       };
-      variantMetrics.push(...comparison(using, `${v.id} vs ${first}`, 'kb', 'nb', 'ka', 'na'));
+      variantMetrics.push(
+        ...comparison(using, `${v.id} vs ${first}`, 'kb', 'FILL(nb,0)', 'ka', 'FILL(na,0)'),
+      );
     }
   }
   widgets.push(
@@ -447,7 +453,7 @@ export function campaignRow(c: Campaign): cw.IWidget[] {
             `Treated converted (%)${goal.target !== undefined ? `, target ${goal.target}%` : ''}`,
           ),
           math('100*FILL(kh,0)/nh', using, 'Control converted (%)'),
-          ...comparison(using, 'treated vs control', 'kt', nt, 'kh', 'nh'),
+          ...comparison(using, 'treated vs control', 'kt', sendsExpr, 'kh', 'FILL(nh,0)'),
         ],
         setPeriodToTimeRange: true,
         width: 6,
@@ -477,9 +483,37 @@ export function campaignRow(c: Campaign): cw.IWidget[] {
 const variantConversions = (c: Campaign, variant: string) =>
   metric(METRIC.conversions, { [DIM.campaign]: c.id, [DIM.outcome]: 'sent', [DIM.variant]: variant });
 
+/** Metric-math ids and expressions of one group's rate and its 95% Wilson interval. */
+function wilsonMath(
+  id: string,
+  k: string,
+  n: string,
+  using: Record<string, cw.IMetric>,
+): { p: string; l: string; u: string; using: Record<string, cw.IMetric> } {
+  const defined: Record<string, cw.IMetric> = { ...using };
+  const def = (suffix: string, expression: string): string => {
+    defined[`${id}${suffix}`] = new cw.MathExpression({
+      expression,
+      usingMetrics: { ...defined },
+      period: DAY,
+    });
+    return `${id}${suffix}`;
+  };
+  const z2 = Z95 * Z95;
+  const nn = def('n', n);
+  const p = def('p', `FILL(${k},0)/${nn}`);
+  const centre = def('c', `(${p}+${z2}/(2*${nn}))/(1+${z2}/${nn})`);
+  const half = def('h', `${Z95}*((${p}*(1-${p})/${nn}+${z2}/(4*${nn}*${nn}))^0.5)/(1+${z2}/${nn})`);
+  const l = def('l', `${centre}-${half}`);
+  const u = def('u', `${centre}+${half}`);
+  return { p, l, u, using: defined };
+}
+
 /**
- * The difference of two conversion rates in percentage points with its 95% interval (unpooled normal
- * approximation, as `shared/use-cases/uplift.ts`), and 1 when the interval excludes zero.
+ * The difference of two conversion rates in percentage points with its 95% interval, and 1 when the
+ * interval excludes zero: Newcombe's hybrid score interval from the two Wilson intervals, as
+ * `shared/use-cases/uplift.ts` computes it (metric math has `^`, so `^0.5` is the square root; the
+ * intermediate expressions are hidden). `n1` and `n2` are metric-math expressions of the group sizes.
  */
 function comparison(
   using: Record<string, cw.IMetric>,
@@ -489,16 +523,15 @@ function comparison(
   k2: string,
   n2: string,
 ): cw.MathExpression[] {
-  const p1 = `(FILL(${k1},0)/${n1})`;
-  const p2 = `(FILL(${k2},0)/${n2})`;
-  const d = `100*(${p1}-${p2})`;
-  const se = `100*((${p1}*(1-${p1})/${n1}+${p2}*(1-${p2})/${n2})^0.5)`;
-  const lo = `(${d}-1.96*${se})`;
-  const hi = `(${d}+1.96*${se})`;
+  const a = wilsonMath('wa', k1, n1, using);
+  const b = wilsonMath('wb', k2, n2, a.using);
+  const d = `(${a.p}-${b.p})`;
+  const lo = `100*(${d}-((${a.p}-${a.l})^2+(${b.u}-${b.p})^2)^0.5)`;
+  const hi = `100*(${d}+((${a.u}-${a.p})^2+(${b.p}-${b.l})^2)^0.5)`;
   const m = (expression: string, label: string) =>
-    new cw.MathExpression({ expression, usingMetrics: using, label, period: DAY });
+    new cw.MathExpression({ expression, usingMetrics: b.using, label, period: DAY });
   return [
-    m(d, `${what}: difference (pp)`),
+    m(`100*${d}`, `${what}: difference (pp)`),
     m(lo, `${what}: 95% interval, low`),
     m(hi, `${what}: 95% interval, high`),
     m(`IF(${lo} > 0 OR ${hi} < 0, 1, 0)`, `${what}: significant yet? (1 = yes)`),

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { silencePeriods } from '#infra/constructs/measurement.ts';
 import { createContactApp, loadDeployedStrategy } from '#infra/contact-app.ts';
 import { loadCompiledStrategy } from '#shared/strategy/load.ts';
+import { differenceInterval } from '#shared/use-cases/uplift.ts';
 import { cdkJsonContext, logicalId, render } from './helpers.ts';
 
 /** The sample strategy: goals, a holdout, A/B variants, a learning goal and silence settings. */
@@ -109,6 +110,83 @@ describe('CloudWatch dashboard generated from the strategy', () => {
     expect(holdout).toContain('Treated converted (%), target 5%');
     expect(holdout).toContain('treated vs control: 95% interval, high');
     expect(holdout).toMatch(/\^0\.5/);
+  });
+});
+
+/**
+ * Evaluates a widget's metric math for one period, with the given values for its metrics (by id), the
+ * way CloudWatch would: `FILL`, `SUM([...])`, `IF`, `OR` and `^`. Returns the labelled lines by label.
+ */
+function evaluateWidget(metrics: unknown[], values: Record<string, number>): Record<string, number> {
+  const expressions = new Map<string, string>();
+  const labelled: [string, string][] = [];
+  for (const line of metrics as unknown[][]) {
+    const options = line[line.length - 1] as { id?: string; expression?: string; label?: string };
+    if (options.expression === undefined) continue;
+    if (options.id) expressions.set(options.id, options.expression);
+    if (options.label) labelled.push([options.label, options.expression]);
+  }
+  const value = (expression: string): number => {
+    const js = expression
+      .replace(/SUM\(\[([^\]]*)\]\)/g, (_, ids: string) => `(${ids.split(',').join('+')})`)
+      .replace(/FILL\(([a-z]\w*),0\)/g, '$1')
+      .replace(/IF\((.*) > 0 OR (.*) < 0, 1, 0\)/, '((($1) > 0 || ($2) < 0) ? 1 : 0)')
+      .replace(/\^/g, '**')
+      .replace(/\b[a-z]\w*\b/g, (id) => {
+        if (id in values) return `(${values[id]})`;
+        const inner = expressions.get(id);
+        if (inner === undefined) throw new Error(`unknown id ${id} in ${expression}`);
+        return `(${value(inner)})`;
+      });
+    return Number(new Function(`return ${js};`)());
+  };
+  // Lines over metrics the caller gave no value for (other widgets' rows) come out as NaN.
+  const safe = (expression: string) => {
+    try {
+      return value(expression);
+    } catch {
+      return Number.NaN;
+    }
+  };
+  return Object.fromEntries(labelled.map(([label, expression]) => [label, safe(expression)]));
+}
+
+describe('the dashboard computes the uplift interval as the use case does (Newcombe)', () => {
+  const loyalty = strategy.campaigns.find((c) => c.id === 'loyalty-third-order');
+  const name = loyalty?.name ?? '';
+  const metricsOf = (title: string) =>
+    widgets.find((w) => w.properties.title === title)?.properties.metrics ?? [];
+
+  it.each([
+    ['1,000 sent, 50 converted; 200 held out, 4 converted', [600, 400, 50, 200, 4]],
+    ['a rate of 1 against 0: the interval keeps its width', [2, 0, 2, 1, 0]],
+  ])('treated vs control: %s', (_, [s0 = 0, s1 = 0, kt = 0, nh = 0, kh = 0]) => {
+    const got = evaluateWidget(metricsOf(`${name}: holdout 10% — did the message make a difference?`), {
+      s0,
+      s1,
+      kt,
+      nh,
+      kh,
+    });
+    const { difference, interval = [0, 0] } = differenceInterval(kt, s0 + s1, kh, nh);
+    expect(got['treated vs control: difference (pp)']).toBeCloseTo(100 * difference, 9);
+    expect(got['treated vs control: 95% interval, low']).toBeCloseTo(100 * interval[0], 9);
+    expect(got['treated vs control: 95% interval, high']).toBeCloseTo(100 * interval[1], 9);
+    expect(got['treated vs control: significant yet? (1 = yes)']).toBe(0);
+  });
+
+  it('b vs a, and says significant when the interval excludes zero', () => {
+    const got = evaluateWidget(metricsOf(`${name}: variants`), { na: 500, ka: 10, nb: 500, kb: 45 });
+    const { interval = [0, 0] } = differenceInterval(45, 500, 10, 500);
+    expect(got['b vs a: 95% interval, low']).toBeCloseTo(100 * interval[0], 9);
+    expect(got['b vs a: 95% interval, high']).toBeCloseTo(100 * interval[1], 9);
+    expect(got['b vs a: significant yet? (1 = yes)']).toBe(1);
+  });
+
+  it('says on the campaign row that these rates are per message, and where customers are counted', () => {
+    const text = widgets.find((w) => w.properties.markdown?.startsWith(`## ${name}\n`));
+    expect(text?.properties.markdown).toContain('per message');
+    expect(text?.properties.markdown).toContain('count each customer once');
   });
 });
 
