@@ -85,7 +85,8 @@ export function silencePeriods(hours: number): { periodHours: number; periods: n
  *
  * Alarms: complaint rate > 0.1% and bounce rate > 4% of email sends over a day, any message in any
  * dead-letter queue, any function error, provider throttling sustained for 15 minutes, and no trigger
- * for `silentAfter` (strategy; default 24h) on each campaign that normally fires.
+ * for `silentAfter` (strategy; default 24h) on each campaign that has fired before (a campaign that has
+ * never had a trigger does not alarm).
  */
 export class Measurement extends Construct {
   readonly alarmTopic: sns.Topic;
@@ -238,7 +239,11 @@ export class Measurement extends Construct {
           comparisonOperator: cw.ComparisonOperator.LESS_THAN_THRESHOLD,
           evaluationPeriods: periods,
           datapointsToAlarm: periods,
-          treatMissingData: cw.TreatMissingData.BREACHING,
+          // FILL turns silent periods into 0 only while some period of the evaluation range has data,
+          // so "no data at all" means the campaign never fired (or its silence is older than the
+          // range): keep the state. A new campaign stays at "insufficient data" until its first
+          // trigger, and an alarm already raised stays raised until triggers come back.
+          treatMissingData: cw.TreatMissingData.IGNORE,
         }),
       );
     }

@@ -278,13 +278,57 @@ describe('alarms, each to the encrypted alarm topic', () => {
       expect(alarm, c.id).toMatchObject({
         Threshold: 1,
         ComparisonOperator: 'LessThanThreshold',
-        TreatMissingData: 'breaching',
+        TreatMissingData: 'ignore',
       });
       expect(window(alarm as AlarmProps)).toBe(hours);
       expect(expression(alarm)).toBe(
         'FILL(d_sent,0)+FILL(d_deferred,0)+FILL(d_holdout,0)+FILL(d_suppressed,0)',
       );
     }
+  });
+
+  /**
+   * CloudWatch's documented evaluation ("Configuring how CloudWatch alarms treat missing data"), for
+   * this alarm's shape: it reads a few more periods than it evaluates; `FILL(…,0)` makes a silent period
+   * 0 once any period of that range has data, and with none there is nothing to fill and the
+   * missing-data setting decides.
+   */
+  type State = 'INSUFFICIENT_DATA' | 'OK' | 'ALARM';
+  function nextState(a: AlarmProps, triggers: readonly (number | undefined)[], current: State): State {
+    const range = triggers.slice(-(a.EvaluationPeriods + 2));
+    if (range.every((t) => t === undefined)) {
+      const missing: Record<string, State> = { breaching: 'ALARM', notBreaching: 'OK', ignore: current };
+      return missing[a.TreatMissingData ?? 'missing'] ?? 'INSUFFICIENT_DATA';
+    }
+    const evaluated = range.map((t) => t ?? 0).slice(-a.EvaluationPeriods);
+    const breaching = evaluated.filter((v) => v < a.Threshold).length;
+    return breaching >= (a.DatapointsToAlarm ?? a.EvaluationPeriods) ? 'ALARM' : 'OK';
+  }
+  /** The alarm's state after each period, from a new alarm (insufficient data). */
+  const run = (a: AlarmProps, triggers: readonly (number | undefined)[]) => {
+    let state: State = 'INSUFFICIENT_DATA';
+    return triggers.map((_, i) => {
+      state = nextState(a, triggers.slice(0, i + 1), state);
+      return state;
+    });
+  };
+
+  it('does not raise the silence alarm for a campaign that has never had a trigger', () => {
+    for (const alarm of find(/^No trigger for/)) {
+      const never = Array.from({ length: 12 }, () => undefined);
+      expect(run(alarm, never)).not.toContain('ALARM');
+    }
+  });
+
+  it('raises it once a campaign that fired goes silent for the window, keeps it, and clears it on a trigger', () => {
+    const [alarm] = find(/^No trigger for/).filter((a) => a.EvaluationPeriods === 3); // silentAfter 3d
+    if (!alarm) throw new Error('the sample strategy has a 3-day silence window');
+    const silentFor = (n: number) => Array.from({ length: n }, () => undefined);
+    const states = run(alarm, [5, 7, 4, ...silentFor(2), undefined, ...silentFor(6), 3]);
+    expect(states.slice(0, 5)).toEqual(['OK', 'OK', 'OK', 'OK', 'OK']);
+    expect(states[5]).toBe('ALARM'); // the third silent day
+    expect(states.slice(6, 12)).toEqual(Array(6).fill('ALARM')); // the last trigger is long out of range
+    expect(states[12]).toBe('OK');
   });
 
   it('sends every alarm and its recovery to the topic, encrypted with its own key and TLS only', () => {
