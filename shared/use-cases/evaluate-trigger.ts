@@ -5,6 +5,7 @@ import type { ContactRecord } from '#shared/domain/store.ts';
 import { decide, reservedChannel } from '#shared/engine/decide.ts';
 import { parseTriggerEvent } from '#shared/engine/event.ts';
 import { InvalidInputError, TransientError } from '#shared/errors.ts';
+import { CONFLICT, retryOnConflict } from '#shared/optimistic-retry.ts';
 import type { Channel } from '#shared/strategy/schema.ts';
 import { type DeliverDeps, deliver } from './deliver.ts';
 
@@ -30,9 +31,6 @@ export interface TriggerMessage {
 const channelsOf = (d: Pick<Decision, 'channel' | 'fallbackChannels'>): Channel[] =>
   d.channel ? [d.channel, ...(d.fallbackChannels ?? [])] : [];
 
-const jitter = (attempt: number) =>
-  new Promise((r) => setTimeout(r, Math.random() * 5 * 2 ** Math.min(attempt, 6)));
-
 /**
  * Decides one (event, campaign) pair and carries the decision out, exactly once:
  * 1. load the customer (one Query) and run the engine;
@@ -52,47 +50,53 @@ export async function evaluateTrigger(deps: EvaluateDeps, message: TriggerMessag
     throw new InvalidInputError(`invalid event: ${parsed.problem}`, undefined, {
       campaignId: message.campaignId,
     });
-  const maxAttempts = deps.maxAttempts ?? 8;
-  for (let attempt = 0; attempt < maxAttempts; attempt++) {
-    const state = await deps.store.load(parsed.customerId, attempt > 0);
-    const now = deps.clock.now();
-    const [decision] = decide(deps.engine, {
-      event: message.event,
-      state,
-      now,
-      campaignIds: [message.campaignId],
-    });
-    if (!decision)
-      throw new InvalidInputError('no decision for the campaign', undefined, {
-        campaignId: message.campaignId,
+  const retry = { maxAttempts: deps.maxAttempts ?? 8 };
+  return retryOnConflict(
+    retry,
+    async (attempt) => {
+      const state = await deps.store.load(parsed.customerId, attempt > 0);
+      const now = deps.clock.now();
+      const [decision] = decide(deps.engine, {
+        event: message.event,
+        state,
+        now,
+        campaignIds: [message.campaignId],
       });
+      if (!decision)
+        throw new InvalidInputError('no decision for the campaign', undefined, {
+          campaignId: message.campaignId,
+        });
 
-    if (decision.reason === 'duplicate') return completeOrCount(deps, decision, state, message.event, now);
-    const channel = reservedChannel(decision);
-    if (channel === undefined) {
-      await deps.store.putContact(decision);
-      return decision;
-    }
-    const reserve = { at: now, campaignId: decision.campaignId, purpose: purposeOf(deps, decision), channel };
-    const result = await deps.store.commitDecision(state, {
-      idempotencyKey: decision.idempotencyKey,
-      decidedAt: now,
-      reserve,
-    });
-    if (result === 'conflict') {
-      await jitter(attempt);
-      continue;
-    }
-    if (decision.outcome === 'holdout') {
-      await deps.store.putContact(decision);
-      return decision;
-    }
-    if (decision.outcome === 'deferred') return defer(deps, decision, message.event);
-    return deliver(deps, decision, channelsOf(decision), state, message.event);
-  }
-  throw new TransientError('too many concurrent updates of one customer; will retry', undefined, {
-    campaignId: message.campaignId,
-  });
+      if (decision.reason === 'duplicate') return completeOrCount(deps, decision, state, message.event, now);
+      const channel = reservedChannel(decision);
+      if (channel === undefined) {
+        await deps.store.putContact(decision);
+        return decision;
+      }
+      const reserve = {
+        at: now,
+        campaignId: decision.campaignId,
+        purpose: purposeOf(deps, decision),
+        channel,
+      };
+      const result = await deps.store.commitDecision(state, {
+        idempotencyKey: decision.idempotencyKey,
+        decidedAt: now,
+        reserve,
+      });
+      if (result === 'conflict') return CONFLICT;
+      if (decision.outcome === 'holdout') {
+        await deps.store.putContact(decision);
+        return decision;
+      }
+      if (decision.outcome === 'deferred') return defer(deps, decision, message.event);
+      return deliver(deps, decision, channelsOf(decision), state, message.event);
+    },
+    () =>
+      new TransientError('too many concurrent updates of one customer; will retry', undefined, {
+        campaignId: message.campaignId,
+      }),
+  );
 }
 
 const purposeOf = (deps: EvaluateDeps, d: Decision): string =>

@@ -5,6 +5,7 @@ import type { Engine } from '#shared/engine/compile.ts';
 import { CUSTOMER_ID } from '#shared/engine/event.ts';
 import { decideMoment, type MomentCandidate, renderMomentText } from '#shared/engine/moments.ts';
 import { InvalidInputError, PlatformError, TransientError } from '#shared/errors.ts';
+import { CONFLICT, retryOnConflict } from '#shared/optimistic-retry.ts';
 import type { Channel, Moment } from '#shared/strategy/schema.ts';
 
 /**
@@ -136,9 +137,6 @@ export interface ContactResult {
   readonly record: ContactRecord;
 }
 
-const jitter = (attempt: number) =>
-  new Promise((r) => setTimeout(r, Math.random() * 5 * 2 ** Math.min(attempt, 6)));
-
 /**
  * Records that an offer was shown at a moment, and the customer's response.
  * Steps: check the campaign offers at the moment → load (consistent) → if the key is known, return or
@@ -159,55 +157,55 @@ export async function recordContact(
   if (request.variant !== undefined && !compiled.variantBounds.some((v) => v.id === request.variant))
     throw new InvalidInputError(`campaign ${request.campaignId} has no variant ${request.variant}`);
   const idempotencyKey = `${request.idempotencyKey}#${request.campaignId}`;
-  const maxAttempts = deps.maxAttempts ?? 8;
-  for (let attempt = 0; attempt < maxAttempts; attempt++) {
-    const state = await deps.store.load(request.customerId, true);
-    if (!state.profile || state.erased) throw new UnknownCustomerError('unknown customer');
-    const now = deps.clock.now();
-    const record = contactRecord(request, idempotencyKey, now);
-    if (state.decided[decidedKey(idempotencyKey)] !== undefined) {
-      const existing = await deps.store.getContact(request.customerId, request.campaignId, idempotencyKey);
-      // Committed, but the record was never written (the process died in between): complete it.
-      if (!existing) {
-        await deps.store.putContact(record);
-        return { status: 'recorded', record };
+  return retryOnConflict(
+    { maxAttempts: deps.maxAttempts ?? 8 },
+    async () => {
+      const state = await deps.store.load(request.customerId, true);
+      if (!state.profile || state.erased) throw new UnknownCustomerError('unknown customer');
+      const now = deps.clock.now();
+      const record = contactRecord(request, idempotencyKey, now);
+      if (state.decided[decidedKey(idempotencyKey)] !== undefined) {
+        const existing = await deps.store.getContact(request.customerId, request.campaignId, idempotencyKey);
+        // Committed, but the record was never written (the process died in between): complete it.
+        if (!existing) {
+          await deps.store.putContact(record);
+          return { status: 'recorded', record };
+        }
+        const sameContact =
+          existing.moment === request.moment &&
+          (request.variant === undefined || existing.variant === request.variant) &&
+          (request.channel === undefined || existing.channel === request.channel);
+        if (!sameContact)
+          throw new IdempotencyConflictError('the idempotency key was used for another contact');
+        if (request.response === undefined || request.response === existing.response)
+          return { status: 'duplicate', record: existing };
+        if (existing.response !== undefined)
+          throw new IdempotencyConflictError(
+            `the response to this contact was already recorded as ${existing.response}`,
+          );
+        const updated = withResponse(existing, request.response, now);
+        await deps.store.putContact(updated);
+        return { status: 'updated', record: updated };
       }
-      const sameContact =
-        existing.moment === request.moment &&
-        (request.variant === undefined || existing.variant === request.variant) &&
-        (request.channel === undefined || existing.channel === request.channel);
-      if (!sameContact)
-        throw new IdempotencyConflictError('the idempotency key was used for another contact');
-      if (request.response === undefined || request.response === existing.response)
-        return { status: 'duplicate', record: existing };
-      if (existing.response !== undefined)
-        throw new IdempotencyConflictError(
-          `the response to this contact was already recorded as ${existing.response}`,
-        );
-      const updated = withResponse(existing, request.response, now);
-      await deps.store.putContact(updated);
-      return { status: 'updated', record: updated };
-    }
-    const committed = await deps.store.commitDecision(state, {
-      idempotencyKey,
-      decidedAt: now,
-      reserve: {
-        at: now,
+      const committed = await deps.store.commitDecision(state, {
+        idempotencyKey,
+        decidedAt: now,
+        reserve: {
+          at: now,
+          campaignId: request.campaignId,
+          purpose: compiled.campaign.purpose,
+          channel: request.moment,
+        },
+      });
+      if (committed === 'conflict') return CONFLICT;
+      await deps.store.putContact(record);
+      return { status: 'recorded', record };
+    },
+    () =>
+      new TransientError('too many concurrent updates of one customer; try again', undefined, {
         campaignId: request.campaignId,
-        purpose: compiled.campaign.purpose,
-        channel: request.moment,
-      },
-    });
-    if (committed === 'conflict') {
-      await jitter(attempt);
-      continue;
-    }
-    await deps.store.putContact(record);
-    return { status: 'recorded', record };
-  }
-  throw new TransientError('too many concurrent updates of one customer; try again', undefined, {
-    campaignId: request.campaignId,
-  });
+      }),
+  );
 }
 
 function withResponse(record: ContactRecord, response: MomentResponse, now: number): ContactRecord {

@@ -34,6 +34,7 @@ import type {
   DateIndexEntry,
   DecisionCommit,
 } from '#shared/domain/store.ts';
+import { retryOnConflict } from '#shared/optimistic-retry.ts';
 import type { Channel } from '#shared/strategy/schema.ts';
 import {
   contactFromItem,
@@ -209,13 +210,12 @@ export class DynamoCustomerStore implements CustomerStore, CustomerDataStore, Ac
     return items;
   }
 
-  private async retryOnConflict<T>(attempt: () => Promise<T | 'conflict'>): Promise<T> {
-    for (let i = 0; i < 10; i++) {
-      const result = await attempt();
-      if (result !== 'conflict') return result;
-      await new Promise((r) => setTimeout(r, Math.random() * 10 * 2 ** Math.min(i, 5)));
-    }
-    throw new Error('too many concurrent updates of one customer');
+  private retryOnConflict<T>(attempt: () => Promise<T | 'conflict'>): Promise<T> {
+    return retryOnConflict(
+      { maxAttempts: 10, baseMs: 10, maxDoublings: 5 },
+      attempt,
+      () => new Error('too many concurrent updates of one customer'),
+    );
   }
 
   private async conditional(command: PutCommand | UpdateCommand): Promise<'ok' | 'conflict'> {
