@@ -1,5 +1,6 @@
 import type { StoreOptions } from '#shared/adapters/dynamodb/customer-store.ts';
 import { profileFromItem, profileToItem, SK } from '#shared/adapters/dynamodb/items.ts';
+import { attributionTarget } from '#shared/domain/attribution.ts';
 import type {
   ActivityCounter,
   ConsentMap,
@@ -454,22 +455,14 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
     const p = this.partitions.get(customerId);
     if (!p) return undefined;
     const nowSeconds = Math.floor(this.now() / 1000);
-    // One pass for what the DynamoDB store does with a Query (sort-key order), a filter and a sort by
-    // `decidedAt`, newest first — where, for equal times, its sort puts the later sort key first.
-    let latest: ContactRecord | undefined;
-    let latestSk = '';
-    for (const sk of p.byCampaign.get(campaignId) ?? []) {
-      const c = p.contacts.get(sk);
-      if (!c || c.ttl < nowSeconds) continue;
-      const r = c.record;
-      if (r.outcome !== 'sent' && r.outcome !== 'holdout') continue;
-      if (r.decidedAt < since || r.decidedAt >= conversion.at) continue;
-      if (!latest || r.decidedAt > latest.decidedAt || (r.decidedAt === latest.decidedAt && sk > latestSk)) {
-        latest = r;
-        latestSk = sk;
+    const live = function* (sks: Iterable<string>) {
+      for (const sk of sks) {
+        const c = p.contacts.get(sk);
+        if (c && c.ttl >= nowSeconds) yield c.record;
       }
-    }
-    if (!latest || latest.conversion) return undefined;
+    };
+    const latest = attributionTarget(live(p.byCampaign.get(campaignId) ?? []), since, conversion.at);
+    if (!latest) return undefined;
     const sk = SK.contact(campaignId, latest.idempotencyKey);
     const item = p.contacts.get(sk);
     if (!item || item.record.conversion) return undefined;

@@ -145,8 +145,9 @@ export interface ActivityStore {
     keepDays: number,
   ): Promise<'counted' | 'already_counted'>;
   /**
-   * Attributes a conversion to the latest contact of the campaign decided at or after `since` that was
-   * sent or held out and has no conversion yet. Returns the record it was attributed to.
+   * Attributes a conversion to one contact of the campaign decided at or after `since`: the latest
+   * message sent or trigger held out, else the latest offer shown at a contact moment; none when that
+   * contact already has a conversion (see `attributionTarget`). Returns the record it was attributed to.
    */
   attributeConversion(
     customerId: string,

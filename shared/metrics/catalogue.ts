@@ -21,7 +21,7 @@ export const METRIC = {
   complained: 'Complained',
   opened: 'Opened',
   clicked: 'Clicked',
-  /** A goal conversion attributed to a contact (sent or held out). */
+  /** A goal conversion attributed to a contact: group `sent`, `holdout`, or `shown` (an offer at a contact moment). */
   conversions: 'Conversions',
   /** The attributed conversions' value (order totals), unit None. */
   conversionValue: 'ConversionValue',

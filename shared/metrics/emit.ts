@@ -94,10 +94,15 @@ export function feedbackObservation(feedback: {
   };
 }
 
-/** A conversion attributed to a contact: count and value, by campaign and group (sent or holdout), and variant. */
+/**
+ * A conversion attributed to a contact: count and value, by campaign and group, and variant. The group
+ * is `sent` or `holdout` for the campaign's experiment, and `shown` for an offer shown at a contact
+ * moment (it has no control group, and counting it as `sent` would lift the treated rate).
+ */
 export function conversionObservations(record: ContactRecord): Observation[] {
   if (!record.conversion) return [];
-  const dimensions: Record<string, string> = { [C]: record.campaignId, [O]: record.outcome };
+  const group = record.moment !== undefined ? 'shown' : record.outcome;
+  const dimensions: Record<string, string> = { [C]: record.campaignId, [O]: group };
   const sets: string[][] = [[C, O], [O]];
   if (record.variant) {
     dimensions[V] = record.variant;

@@ -77,19 +77,21 @@ describe('metric batch: one EMF document per group, published once per invocatio
     expect(flush(batch).docs).toEqual([]);
   });
 
-  it('counts conversions and their value by group (sent or holdout) and variant', () => {
+  it('counts conversions and their value by group (sent, holdout, or shown at a moment) and variant', () => {
     const batch = new MetricBatch();
     const conversion = { eventId: 'o9', at: '2026-03-12T10:00:00.000Z', value: 40 };
     for (const r of [
       record({ conversion }),
       record({ conversion }),
       record({ outcome: 'holdout', conversion }),
+      record({ conversion, moment: 'till' }),
     ])
       for (const o of conversionObservations(r)) batch.add(o);
     const { docs } = flush(batch);
     expect(docs.map((d) => [d.outcome, d.Conversions, d.ConversionValue])).toEqual([
       ['sent', 2, 80],
       ['holdout', 1, 40],
+      ['shown', 1, 40],
     ]);
   });
 

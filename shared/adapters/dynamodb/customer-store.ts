@@ -15,6 +15,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { attributionTarget } from '#shared/domain/attribution.ts';
 import type {
   ConsentMap,
   ConsentState,
@@ -515,18 +516,11 @@ export class DynamoCustomerStore implements CustomerStore, CustomerDataStore, Ac
     since: string,
     conversion: NonNullable<ContactRecord['conversion']>,
   ): Promise<ContactRecord | undefined> {
-    const records = (await this.partition(customerId, `${SK.contactPrefix}${campaignId}#`))
-      .map(contactFromItem)
-      .filter(
-        (r) =>
-          (r.outcome === 'sent' || r.outcome === 'holdout') &&
-          r.decidedAt >= since &&
-          // Strictly before: the order that triggered a contact is not that contact's conversion.
-          r.decidedAt < conversion.at,
-      )
-      .sort((a, b) => (a.decidedAt < b.decidedAt ? 1 : -1));
-    const latest = records[0];
-    if (!latest || latest.conversion) return undefined;
+    const records = (await this.partition(customerId, `${SK.contactPrefix}${campaignId}#`)).map(
+      contactFromItem,
+    );
+    const latest = attributionTarget(records, since, conversion.at);
+    if (!latest) return undefined;
     try {
       await this.doc.send(
         new UpdateCommand({
