@@ -5,7 +5,7 @@ import { FEEDBACK_SOURCE, SES_SOURCE } from '#shared/domain/events.ts';
 import type { Clock } from '#shared/domain/ports.ts';
 import type { ContactRecord, ContactRef, CustomerDataStore, CustomerStore } from '#shared/domain/store.ts';
 import { CUSTOMER_ID } from '#shared/engine/event.ts';
-import { InvalidInputError } from '#shared/errors.ts';
+import { InvalidInputError, TransientError } from '#shared/errors.ts';
 
 /**
  * Delivery feedback: what the providers tell us after a send, appended to the contact record and
@@ -60,6 +60,15 @@ export interface FeedbackDeps {
   readonly store: CustomerDataStore & Pick<CustomerStore, 'getContact'>;
   /** Refuses events dated in the future: their time orders the feedback and dates suppressions. */
   readonly clock: Clock;
+  /**
+   * How long after its send a message's feedback waits for the message's contact record: the record is
+   * written just after the provider accepted the message, so a fast event (SES `Send`, an immediate
+   * bounce) can arrive first. Within this time a missing record is retried (the queue redelivers);
+   * after it, the message is `unknown_message` (not ours, or its customer was erased). Keep it below
+   * the feedback queue's redelivery window (5 receives × 65 s), so that nothing lands in the DLQ for it.
+   * @default 3 minutes
+   */
+  readonly recordGraceMs?: number;
 }
 
 /** One feedback entry as stored on the contact record. */
@@ -79,6 +88,8 @@ export type FeedbackAction =
       readonly customerId?: string;
       /** The record's keys, when the message carried them (an email's `record` tag). */
       readonly ref?: ContactRef;
+      /** When the provider accepted the message (SES `mail.timestamp`), else the event's time. */
+      readonly sentAt: string;
       readonly feedback: Feedback;
       readonly suppression?: Suppression;
     }
@@ -200,6 +211,7 @@ function sesAction(detailType: SesDetailType, raw: unknown, time: string): Feedb
     channel: 'email',
     messageId: record.mail.messageId,
     ...(ref && { ref }),
+    sentAt: iso(record.mail.timestamp ?? time),
   } as const;
   if (object && 'bounceType' in object) {
     return object.bounceType === 'Permanent'
@@ -234,6 +246,7 @@ export function interpretFeedback(event: unknown): FeedbackAction {
       channel: 'sms',
       messageId: d.messageId,
       customerId: d.customerId,
+      sentAt: at,
       feedback: { type: 'bounced', at },
       ...(reason && { suppression: { reason, at } }),
     };
@@ -281,7 +294,10 @@ async function locate(
  *    ({@link interpretFeedback}); a time more than a few minutes ahead of the clock is refused;
  * 2. push: mark the customer's SNS endpoint disabled, so the next decision falls back to another channel;
  * 3. otherwise find the contact record ({@link locate}: an email's tags name it, else the provider's
- *    message id via `gsi1`); none means the message was not ours or the customer was erased: `unknown_message`, nothing written;
+ *    message id via `gsi1`); none within `recordGraceMs` of the send is a {@link TransientError} (the
+ *    record may still be being written: the queue delivers the event again, and a hard bounce that
+ *    raced its record still suppresses the address); none after it means the message was not ours or
+ *    the customer was erased: `unknown_message`, nothing written;
  * 4. check that the message belongs to the customer and channel the event names;
  * 5. suppress the channel (hard bounce, complaint, opted-out or invalid number) — first, as it is the
  *    effect that matters, and a plain overwrite, so a retry after a crash repeats it harmlessly;
@@ -321,7 +337,17 @@ export async function applyFeedbackToContact(
   }
 
   const found = await locate(deps, action);
-  if (!found) return result('unknown_message');
+  if (!found) {
+    if (deps.clock.now() - Date.parse(action.sentAt) < (deps.recordGraceMs ?? 180_000))
+      throw new TransientError(
+        'Feedback event: the message has no contact record yet; will retry',
+        undefined,
+        {
+          channel: action.channel,
+        },
+      );
+    return result('unknown_message');
+  }
   const { ref, record } = found;
   if (record.channel !== undefined && record.channel !== action.channel) {
     throw new InvalidInputError(

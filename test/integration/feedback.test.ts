@@ -9,7 +9,7 @@ import { localPlatformApplicationArn } from '#local/servers/sns.ts';
 import { snsClient } from '#shared/adapters/aws-clients.ts';
 import { SnsPushRegistry } from '#shared/adapters/sns-push.ts';
 import { CONTACT_REF_TAG, encodeContactRef } from '#shared/domain/contact-ref.ts';
-import { InvalidInputError } from '#shared/errors.ts';
+import { InvalidInputError, TransientError } from '#shared/errors.ts';
 import { applyFeedback, type FeedbackDeps } from '#shared/use-cases/apply-feedback.ts';
 import { evaluateTrigger } from '#shared/use-cases/evaluate-trigger.ts';
 import { busEvent, createPipeline, onboard, type Pipeline, pipelineEngine } from '../support/pipeline.ts';
@@ -239,7 +239,12 @@ describe('SES feedback against DynamoDB Local and the SES emulator', () => {
   });
 
   it('an unknown message id is unknown_message, and so is a message of an erased customer', async () => {
-    expect(await applyFeedback(deps, hardBounce(`not-ours-${randomUUID()}`, 'x@example.nl'))).toBe(
+    // Sent a few minutes ago: no record is coming for it any more.
+    const old = (event: ReturnType<typeof hardBounce>) => {
+      event.detail.mail.timestamp = secondsLater(-181);
+      return event;
+    };
+    expect(await applyFeedback(deps, old(hardBounce(`not-ours-${randomUUID()}`, 'x@example.nl')))).toBe(
       'unknown_message',
     );
 
@@ -247,8 +252,37 @@ describe('SES feedback against DynamoDB Local and the SES emulator', () => {
     await onboard(p, id, { email: emailOf(id) });
     const { messageId } = await sendWelcome(id);
     await p.store.erase(id, new Date(p.clock.now()).toISOString());
-    expect(await applyFeedback(deps, hardBounce(messageId, emailOf(id)))).toBe('unknown_message');
+    expect(await applyFeedback(deps, old(hardBounce(messageId, emailOf(id))))).toBe('unknown_message');
     expect(await p.store.exportCustomer(id)).toMatchObject({ contactHistory: [], consentLedger: [] });
+  });
+
+  it('a hard bounce that arrives before its contact record is retried, then suppresses the address', async () => {
+    const id = newCustomer();
+    await onboard(p, id, { email: emailOf(id) });
+    // The message went out a second ago; its record (written right after the send) is not there yet.
+    const ref = { customerId: id, campaignId: 'welcome', idempotencyKey: `${randomUUID()}#welcome` };
+    const messageId = `ses-${randomUUID()}`;
+    refTags.set(messageId, { [CONTACT_REF_TAG]: [encodeContactRef(ref) ?? ''] });
+    const bounce = hardBounce(messageId, emailOf(id));
+
+    const early = applyFeedback(deps, bounce);
+    await expect(early).rejects.toBeInstanceOf(TransientError);
+    await expect(early).rejects.not.toThrow(emailOf(id));
+
+    await p.store.putContact({
+      ...ref,
+      eventId: ref.idempotencyKey.split('#')[0] ?? '',
+      outcome: 'sent',
+      channel: 'email',
+      variant: 'a',
+      messageId,
+      decidedAt: secondsLater(-1),
+      facts: [],
+    });
+    // The queue delivers the event again.
+    expect(await applyFeedback(deps, bounce)).toBe('recorded');
+    expect((await p.store.load(id, true)).suppressions.email).toMatchObject({ reason: 'bounced' });
+    expect((await feedbackOn(ref)).map((f) => f.type)).toEqual(['bounced']);
   });
 
   it('replaying an event answers the same and appends no second entry', async () => {
@@ -317,13 +351,16 @@ describe('SES feedback against DynamoDB Local and the SES emulator', () => {
     expect(afterState.profile).toEqual(beforeState.profile);
     expect(await feedbackOn(theirs.record)).toEqual([]);
     expect(await feedbackOn(theirSms)).toEqual([]);
-    // An SMS failure naming an email's message id finds no SMS message, and changes nothing either.
-    expect(
-      await applyFeedback(
-        deps,
-        feedbackEvent('SmsDeliveryFailed', { customerId: id, messageId, reason: 'invalid_number' }),
-      ),
-    ).toBe('unknown_message');
+    // An SMS failure naming an email's message id finds no SMS message, and changes nothing either:
+    // retried while a record could still be coming, unknown after that.
+    const smsFailure = feedbackEvent('SmsDeliveryFailed', {
+      customerId: id,
+      messageId,
+      reason: 'invalid_number',
+    });
+    await expect(applyFeedback(deps, smsFailure)).rejects.toBeInstanceOf(TransientError);
+    expect(await applyFeedback({ ...deps, recordGraceMs: 0 }, smsFailure)).toBe('unknown_message');
+    expect(await p.store.exportCustomer(id)).toEqual({ ...before, exportedAt: expect.any(String) });
   });
 });
 

@@ -157,6 +157,8 @@ describe('SES event → feedback', () => {
         kind: 'message',
         channel: 'email',
         messageId: mail.messageId,
+        // When SES accepted the message: how long feedback waits for the message's record.
+        sentAt: mail.timestamp,
         feedback: { type, at: expectedAt },
         ...(suppression && { suppression: { reason: suppression, at: expectedAt } }),
       });
@@ -207,6 +209,7 @@ describe('normalised contact.feedback events', () => {
       channel: 'sms',
       messageId: 'sns-1',
       customerId: 'c-1',
+      sentAt: when,
       feedback: { type: 'bounced', at: when },
       ...(suppression && { suppression: { reason: suppression, at: when } }),
     });
