@@ -430,10 +430,11 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
     day: string,
     eventId: string,
     keepDays: number,
-  ): Promise<'counted' | 'already_counted'> {
-    // Like the DynamoDB store, no tombstone check: a counter without a profile decides nothing.
+  ): Promise<'counted' | 'already_counted' | 'erased'> {
     const p = this.part(customerId);
     const item = p.activity.get(counterId);
+    // Like the DynamoDB store: an erased customer's activity does not come back.
+    if (!item && p.tombstone !== undefined) return 'erased';
     const ids = item?.ids ?? [];
     if (ids.includes(eventId)) return 'already_counted';
     const cutoff = dayOf(this.now() - keepDays * DAY);

@@ -135,7 +135,7 @@ export interface CustomerDataStore {
 export interface ActivityStore {
   /**
    * Counts one event on a counter's day bucket, once per event id; days older than `keepDays` are
-   * dropped in the same write.
+   * dropped in the same write. An erased customer (tombstone) gets no counter back: `erased`.
    */
   countActivity(
     customerId: string,
@@ -143,7 +143,7 @@ export interface ActivityStore {
     day: string,
     eventId: string,
     keepDays: number,
-  ): Promise<'counted' | 'already_counted'>;
+  ): Promise<'counted' | 'already_counted' | 'erased'>;
   /**
    * Attributes a conversion to one contact of the campaign decided at or after `since`: the latest
    * message sent or trigger held out, else the latest offer shown at a contact moment; none when that

@@ -28,7 +28,8 @@ function conversionValue(detail: Readonly<Record<string, unknown>>): number | un
 /**
  * Every customer event, whatever campaign it triggers:
  * 1. count it on each threshold rule's activity counter it matches (once per event id), so that
- *    "3rd order within 30 days" can be decided from one read;
+ *    "3rd order within 30 days" can be decided from one read; an erased customer (tombstone) gets no
+ *    counter back, and the event changes nothing;
  * 2. for each campaign whose goal names this event, attribute a conversion to the customer's latest
  *    contact of that campaign within the goal window — sent *or* held out, so the control group's
  *    conversions count too and uplift can be measured.
@@ -46,6 +47,8 @@ export async function recordActivity(deps: ActivityDeps, event: unknown): Promis
       parsed.id,
       keepDays,
     );
+    // Erased: nothing about the customer may come back, and there is no contact to credit either.
+    if (result === 'erased') return { counted: [], conversions: [] };
     if (result === 'counted') counted.push(counter.id);
   }
   const conversions: ContactRecord[] = [];

@@ -104,6 +104,30 @@ describe('export and erasure', () => {
     });
     expect(late).toMatchObject({ outcome: 'suppressed', reason: 'unknown_customer' });
   });
+
+  it('does not count a late event of an erased customer: no activity counter comes back', async () => {
+    const id = newCustomer();
+    await onboard(p, id, { email: `${id}@example.nl` });
+    await recordActivity(p.activity, order(id, 'o1'));
+    expect(Object.keys((await p.store.load(id, true)).activity)).not.toHaveLength(0);
+    await eraseCustomer(p.data, {
+      ...busEvent('contact.customers', id),
+      'detail-type': 'CustomerErasureRequested',
+    });
+
+    expect(await recordActivity(p.activity, order(id, 'o2'))).toEqual({ counted: [], conversions: [] });
+    const { DynamoDBDocumentClient, QueryCommand } = await import('@aws-sdk/lib-dynamodb');
+    const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+    const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+    const { Items } = await doc.send(
+      new QueryCommand({
+        TableName: p.table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `CUSTOMER#${id}` },
+      }),
+    );
+    expect(Items?.map((i) => i.sk)).toEqual(['A#TOMBSTONE']);
+  });
 });
 
 describe('activity counters and conversions', () => {

@@ -482,12 +482,25 @@ export class DynamoCustomerStore implements CustomerStore, CustomerDataStore, Ac
     day: string,
     eventId: string,
     keepDays: number,
-  ): Promise<'counted' | 'already_counted'> {
+  ): Promise<'counted' | 'already_counted' | 'erased'> {
     return this.retryOnConflict(async () => {
       const key = { pk: pkOf(customerId), sk: `${SK.activityPrefix}${counterId}` };
       const { Item } = await this.doc.send(
         new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }),
       );
+      // A counter is created at most once per customer: only then look for a tombstone, so a late event
+      // cannot bring an erased customer's activity back (and a counted event costs no extra read).
+      if (!Item) {
+        const tombstone = await this.doc.send(
+          new GetCommand({
+            TableName: this.table,
+            Key: { pk: pkOf(customerId), sk: SK.tombstone },
+            ConsistentRead: true,
+            ProjectionExpression: 'pk',
+          }),
+        );
+        if (tombstone.Item) return 'erased';
+      }
       const ids = (Item?.ids as string[] | undefined) ?? [];
       if (ids.includes(eventId)) return 'already_counted';
       const cutoff = new Date(this.now() - keepDays * DAY).toISOString().slice(0, 10);
