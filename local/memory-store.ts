@@ -10,7 +10,7 @@ import type {
   SendEntry,
   Suppression,
 } from '#shared/domain/customer.ts';
-import { consentKey, decidedKey } from '#shared/domain/customer.ts';
+import { consentKey, currentSuppressions, decidedKey } from '#shared/domain/customer.ts';
 import type {
   ActivityStore,
   ConsentLedgerEntry,
@@ -306,7 +306,12 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
   async suppress(customerId: string, channel: Channel, suppression: Suppression): Promise<void> {
     const p = this.partitions.get(customerId);
     if (!p?.profile) return; // no profile (erased, or never known): nothing to suppress
-    p.profile = { ...p.profile, suppressions: { ...p.profile.suppressions, [channel]: suppression } };
+    // Like the DynamoDB store's read: a suppression of an address the customer no longer has is moot.
+    const suppressions = currentSuppressions(p.profile.profile, {
+      ...p.profile.suppressions,
+      [channel]: suppression,
+    });
+    p.profile = { ...p.profile, suppressions };
     p.view = undefined;
   }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Channel, Moment, Purpose } from '#shared/strategy/schema.ts';
 import { shortHash } from './hash.ts';
 
@@ -71,6 +72,34 @@ export interface ActivityCounter {
 export interface Suppression {
   readonly reason: 'bounced' | 'complained' | 'opted_out' | 'disabled';
   readonly at: string;
+  /**
+   * The address it is about, as its {@link addressFingerprint} (the address itself is not repeated):
+   * a new address of the customer is not suppressed by the old one's bounce. Absent when the provider
+   * did not name the address (SMS delivery status): then it holds for the channel, whatever address.
+   */
+  readonly address?: string;
+}
+
+/** A one-way fingerprint of an address (trimmed, lower-cased): 128 bits of its SHA-256, base64url. */
+export function addressFingerprint(address: string): string {
+  return createHash('sha256').update(address.trim().toLowerCase()).digest('base64url').slice(0, 22);
+}
+
+/**
+ * The suppressions that hold for the profile's current addresses: one about another address (the
+ * customer has changed it since) no longer does. Returns the same object when nothing is dropped.
+ */
+export function currentSuppressions(
+  profile: Pick<Profile, 'email' | 'phone'> | undefined,
+  suppressions: Readonly<Partial<Record<Channel, Suppression>>>,
+): Readonly<Partial<Record<Channel, Suppression>>> {
+  const stale = (channel: string, s: Suppression | undefined): boolean => {
+    if (s?.address === undefined) return false;
+    const current = channel === 'email' ? profile?.email : channel === 'sms' ? profile?.phone : undefined;
+    return current === undefined || addressFingerprint(current) !== s.address;
+  };
+  if (!Object.entries(suppressions).some(([channel, s]) => stale(channel, s))) return suppressions;
+  return Object.fromEntries(Object.entries(suppressions).filter(([channel, s]) => !stale(channel, s)));
 }
 
 export interface CustomerState {

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { CONTACT_REF_TAG, decodeContactRef } from '#shared/domain/contact-ref.ts';
-import type { Suppression } from '#shared/domain/customer.ts';
+import { addressFingerprint, type Suppression } from '#shared/domain/customer.ts';
 import { FEEDBACK_SOURCE, SES_SOURCE } from '#shared/domain/events.ts';
 import type { Clock } from '#shared/domain/ports.ts';
 import type { ContactRecord, ContactRef, CustomerDataStore, CustomerStore } from '#shared/domain/store.ts';
@@ -156,13 +156,25 @@ const sesRecord = z.object({
 });
 const objectError = (issue: { input?: unknown }) =>
   issue.input === undefined ? 'is missing' : 'is not an object';
-const sesEventObject = z.object({ timestamp: isoTime.optional() }, { error: objectError });
+/**
+ * The recipients a bounce or complaint names: only the first address is read (we send to one), and
+ * only to fingerprint it; anything unexpected here means "address not named", never a refusal.
+ */
+const recipients = z
+  .array(z.object({ emailAddress: z.string().max(320) }))
+  .optional()
+  .catch(undefined);
+const sesEventObject = z.object(
+  { timestamp: isoTime.optional(), complainedRecipients: recipients },
+  { error: objectError },
+);
 const bounceObject = z.object(
   {
     timestamp: isoTime.optional(),
     bounceType: z.enum(['Permanent', 'Transient', 'Undetermined'], {
       error: 'is not Permanent, Transient or Undetermined',
     }),
+    bouncedRecipients: recipients,
   },
   { error: objectError },
 );
@@ -213,13 +225,23 @@ function sesAction(detailType: SesDetailType, raw: unknown, time: string): Feedb
     ...(ref && { ref }),
     sentAt: iso(record.mail.timestamp ?? time),
   } as const;
+  // The suppression is about the address that bounced or complained, kept as a fingerprint only.
+  const named =
+    object && 'bounceType' in object
+      ? object.bouncedRecipients?.[0]?.emailAddress
+      : object?.complainedRecipients?.[0]?.emailAddress;
+  const address = named !== undefined ? { address: addressFingerprint(named) } : {};
   if (object && 'bounceType' in object) {
     return object.bounceType === 'Permanent'
-      ? { ...base, feedback: { type: 'bounced', at }, suppression: { reason: 'bounced', at } }
+      ? { ...base, feedback: { type: 'bounced', at }, suppression: { reason: 'bounced', at, ...address } }
       : { ...base, feedback: { type: 'soft_bounced', at } };
   }
   if (spec.type === 'complained') {
-    return { ...base, feedback: { type: 'complained', at }, suppression: { reason: 'complained', at } };
+    return {
+      ...base,
+      feedback: { type: 'complained', at },
+      suppression: { reason: 'complained', at, ...address },
+    };
   }
   return { ...base, feedback: { type: spec.type, at } };
 }
@@ -300,7 +322,9 @@ async function locate(
  *    the customer was erased: `unknown_message`, nothing written;
  * 4. check that the message belongs to the customer and channel the event names;
  * 5. suppress the channel (hard bounce, complaint, opted-out or invalid number) — first, as it is the
- *    effect that matters, and a plain overwrite, so a retry after a crash repeats it harmlessly;
+ *    effect that matters, and a plain overwrite, so a retry after a crash repeats it harmlessly; an
+ *    email suppression names the address's fingerprint, so it ends when the customer changes address
+ *    (and a late bounce of an old address does not suppress the new one);
  * 6. append the feedback to the record unless an entry with the same type and time is there already
  *    (a replayed or redelivered event), so the same event gives the same answer and one entry.
  * Malformed or unknown input throws {@link InvalidInputError} before anything is written.

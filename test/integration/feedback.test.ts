@@ -9,6 +9,7 @@ import { localPlatformApplicationArn } from '#local/servers/sns.ts';
 import { snsClient } from '#shared/adapters/aws-clients.ts';
 import { SnsPushRegistry } from '#shared/adapters/sns-push.ts';
 import { CONTACT_REF_TAG, encodeContactRef } from '#shared/domain/contact-ref.ts';
+import { addressFingerprint } from '#shared/domain/customer.ts';
 import { InvalidInputError, TransientError } from '#shared/errors.ts';
 import { applyFeedback, type FeedbackDeps } from '#shared/use-cases/apply-feedback.ts';
 import { evaluateTrigger } from '#shared/use-cases/evaluate-trigger.ts';
@@ -137,8 +138,9 @@ describe('SES feedback against DynamoDB Local and the SES emulator', () => {
 
     expect(result).toBe('recorded');
     expect(await feedbackOn(record)).toEqual([{ type: 'bounced', at: new Date(at).toISOString() }]);
+    // The address as a fingerprint: the suppression ends when the customer changes address.
     expect((await p.store.load(id, true)).suppressions).toEqual({
-      email: { reason: 'bounced', at: new Date(at).toISOString() },
+      email: { reason: 'bounced', at: new Date(at).toISOString(), address: addressFingerprint(emailOf(id)) },
     });
     const next = await evaluateTrigger(p.deps, {
       campaignId: 'welcome',
@@ -192,6 +194,37 @@ describe('SES feedback against DynamoDB Local and the SES emulator', () => {
     expect((await p.store.load(id, true)).suppressions).toEqual({});
   });
 
+  it('a bounce suppresses that address only: a new address of the customer is used again', async () => {
+    const id = newCustomer();
+    await onboard(p, id, { email: emailOf(id) });
+    const { messageId } = await sendWelcome(id);
+    expect(await applyFeedback(deps, hardBounce(messageId, emailOf(id)))).toBe('recorded');
+    const welcome = () =>
+      evaluateTrigger(p.deps, { campaignId: 'welcome', event: busEvent('test.welcome', id) });
+    expect(await welcome()).toMatchObject({ outcome: 'suppressed', reason: 'bounced_address' });
+
+    // The customer gives a new address: it has never bounced.
+    await onboard(p, id, { email: `new-${emailOf(id)}` }, []);
+    p.clock.ms += 1000;
+    expect(await welcome()).toMatchObject({ outcome: 'sent', channel: 'email' });
+  });
+
+  it('a late bounce of an old address does not suppress the customer’s new one', async () => {
+    const id = newCustomer();
+    await onboard(p, id, { email: emailOf(id) });
+    const { messageId } = await sendWelcome(id);
+    p.clock.ms += 1000;
+    await onboard(p, id, { email: `new-${emailOf(id)}` }, []);
+    // SES reports the bounce of the message sent to the old address after the change.
+    expect(await applyFeedback(deps, hardBounce(messageId, emailOf(id), secondsLater(1)))).toBe('recorded');
+    p.clock.ms += 2000;
+    const next = await evaluateTrigger(p.deps, {
+      campaignId: 'welcome',
+      event: busEvent('test.welcome', id),
+    });
+    expect(next).toMatchObject({ outcome: 'sent', channel: 'email' });
+  });
+
   it('a complaint suppresses the address', async () => {
     const id = newCustomer();
     await onboard(p, id, { email: emailOf(id) });
@@ -211,6 +244,7 @@ describe('SES feedback against DynamoDB Local and the SES emulator', () => {
     expect((await p.store.load(id, true)).suppressions.email).toEqual({
       reason: 'complained',
       at: new Date(at).toISOString(),
+      address: addressFingerprint(emailOf(id)),
     });
   });
 

@@ -4,6 +4,7 @@
  * `mail`, and one object per event type) as EventBridge delivers it from the default bus.
  */
 import { describe, expect, it } from 'vitest';
+import { addressFingerprint } from '#shared/domain/customer.ts';
 import { InvalidInputError } from '#shared/errors.ts';
 import { FEEDBACK_TYPES, interpretFeedback, SES_FEEDBACK } from '#shared/use-cases/apply-feedback.ts';
 
@@ -160,8 +161,12 @@ describe('SES event → feedback', () => {
         // When SES accepted the message: how long feedback waits for the message's record.
         sentAt: mail.timestamp,
         feedback: { type, at: expectedAt },
-        ...(suppression && { suppression: { reason: suppression, at: expectedAt } }),
+        // The address bounced or complained about, as a fingerprint only.
+        ...(suppression && {
+          suppression: { reason: suppression, at: expectedAt, address: addressFingerprint(ADDRESS) },
+        }),
       });
+      expect(JSON.stringify(action)).not.toContain(ADDRESS);
     },
   );
 

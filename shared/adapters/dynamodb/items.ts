@@ -8,6 +8,7 @@ import type {
   SendEntry,
   Suppression,
 } from '#shared/domain/customer.ts';
+import { currentSuppressions } from '#shared/domain/customer.ts';
 import type { Fact } from '#shared/domain/decision.ts';
 import type { ConsentLedgerEntry, ContactRecord } from '#shared/domain/store.ts';
 import type { Channel } from '#shared/strategy/schema.ts';
@@ -113,8 +114,9 @@ export function profileFromItem(item: Item): {
     attributes: (item.attributes as Record<string, unknown> | undefined) ?? {},
     updatedAt: str(item.updatedAt) ?? '',
   };
-  const suppressions = (item.suppressions as Partial<Record<Channel, Suppression>> | undefined) ?? {};
-  return { profile, suppressions };
+  const stored = (item.suppressions as Partial<Record<Channel, Suppression>> | undefined) ?? {};
+  // A suppression of an address the customer no longer has does not hold for the new one.
+  return { profile, suppressions: currentSuppressions(profile, stored) };
 }
 
 export function profileToItem(profile: Profile, suppressions: CustomerState['suppressions'] = {}): Item {
