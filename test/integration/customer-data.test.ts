@@ -15,6 +15,21 @@ beforeAll(async () => {
 });
 
 const newCustomer = () => `c-${randomUUID().slice(0, 12)}`;
+
+/** Every item of the customer's partition, read straight from DynamoDB Local. */
+async function partition(id: string) {
+  const { DynamoDBDocumentClient, QueryCommand } = await import('@aws-sdk/lib-dynamodb');
+  const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  const { Items } = await doc.send(
+    new QueryCommand({
+      TableName: p.table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `CUSTOMER#${id}` },
+    }),
+  );
+  return Items;
+}
 const profileEvent = (customerId: string, detail: Record<string, unknown>, time: number) => ({
   ...busEvent('contact.profiles', customerId, {}, time),
   'detail-type': 'CustomerProfileUpdated',
@@ -82,16 +97,7 @@ describe('export and erasure', () => {
       'detail-type': 'CustomerErasureRequested',
     });
     expect(erased).toBeGreaterThanOrEqual(5);
-    const { DynamoDBDocumentClient, QueryCommand } = await import('@aws-sdk/lib-dynamodb');
-    const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
-    const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-    const { Items } = await doc.send(
-      new QueryCommand({
-        TableName: p.table,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': `CUSTOMER#${id}` },
-      }),
-    );
+    const Items = await partition(id);
     expect(Items?.map((i) => i.sk)).toEqual(['A#TOMBSTONE']);
     expect(JSON.stringify(Items)).not.toMatch(/Ilse|example\.nl|1990/);
 
@@ -116,16 +122,7 @@ describe('export and erasure', () => {
     });
 
     expect(await recordActivity(p.activity, order(id, 'o2'))).toEqual({ counted: [], conversions: [] });
-    const { DynamoDBDocumentClient, QueryCommand } = await import('@aws-sdk/lib-dynamodb');
-    const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
-    const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-    const { Items } = await doc.send(
-      new QueryCommand({
-        TableName: p.table,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': `CUSTOMER#${id}` },
-      }),
-    );
+    const Items = await partition(id);
     expect(Items?.map((i) => i.sk)).toEqual(['A#TOMBSTONE']);
   });
 });
