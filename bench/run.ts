@@ -7,6 +7,7 @@ import { DynamoDBClient, PutItemCommand, QueryCommand, UpdateItemCommand } from 
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { type BuildOptions, build } from 'esbuild';
+import { esbuildOptions, strategyBuild } from '#infra/constructs/function-bundling.ts';
 import { meterDynamoDb } from '#local/ddb-meter.ts';
 import { LocalScheduler } from '#local/scheduler.ts';
 import { startDynamoDbLocal } from '#local/servers/dynamodb.ts';
@@ -70,25 +71,9 @@ async function engineBench(): Promise<{ eventsPerSecond: number; campaigns: numb
   };
 }
 
-/** The production build (infra/constructs/platform-function.ts), minus source maps. */
+/** The production build, minus source maps: the very options `cdk synth` uses (function-bundling.ts). */
 function functionBuild(): BuildOptions {
-  return {
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'esm',
-    mainFields: ['module', 'main'],
-    define: {
-      'process.env.CONTACT_STRATEGY_JSON': JSON.stringify(
-        strategyBundleJson('strategy/contact-strategy.yaml'),
-      ),
-    },
-    banner: {
-      js: "import { createRequire as __platformCreateRequire } from 'node:module'; const require = __platformCreateRequire(import.meta.url);",
-    },
-    logLevel: 'silent',
-  };
+  return esbuildOptions(strategyBuild(strategyBundleJson('strategy/contact-strategy.yaml')));
 }
 
 /** Every deployed function's entry file (`functions/<name>.ts`; the two shared modules are not functions). */

@@ -4,7 +4,9 @@ import * as z from 'zod';
 import { loadConfig } from '#shared/config.ts';
 import { systemClock } from '#shared/domain/ports.ts';
 import { runDateTriggers } from '#shared/use-cases/date-triggers.ts';
-import { emitter, engine, logger, store } from './platform.ts';
+import { emitter } from './platform/emitter.ts';
+import { engine, store } from './platform/engine.ts';
+import { logger } from './platform/observability.ts';
 
 const config = loadConfig({ DATE_TRIGGER_SEND_HOUR: z.coerce.number().int().min(0).max(23).default(9) });
 

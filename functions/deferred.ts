@@ -5,7 +5,8 @@ import { systemClock } from '#shared/domain/ports.ts';
 import { InvalidInputError } from '#shared/errors.ts';
 import { deferredSendObservations, isThrottle, throttleObservation } from '#shared/metrics/emit.ts';
 import { sendDeferred } from '#shared/use-cases/send-deferred.ts';
-import { deliverDeps, flushMetrics, logger, observe } from './platform.ts';
+import { deliverDeps } from './platform/delivery.ts';
+import { flushMetrics, logger, observe } from './platform/observability.ts';
 
 const deferredSend = z.object({
   at: z.number(),

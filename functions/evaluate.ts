@@ -2,7 +2,8 @@ import * as z from 'zod';
 import { InvalidInputError } from '#shared/errors.ts';
 import { decisionObservations, isThrottle, throttleObservation } from '#shared/metrics/emit.ts';
 import { evaluateTrigger } from '#shared/use-cases/evaluate-trigger.ts';
-import { evaluateDeps, observe } from './platform.ts';
+import { evaluateDeps } from './platform/delivery.ts';
+import { observe } from './platform/observability.ts';
 import { sqsBatchHandler } from './sqs-batch.ts';
 
 /** What a campaign's EventBridge rule puts on the buffer queue. */

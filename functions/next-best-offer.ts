@@ -13,7 +13,9 @@ import {
   recordContact,
   UnknownCustomerError,
 } from '#shared/use-cases/next-best-offer.ts';
-import { engine, logger, store } from './platform.ts';
+import { store } from './platform/engine.ts';
+import { logger } from './platform/observability.ts';
+import { renderingEngine } from './platform/rendering.ts';
 
 /**
  * The contact-moment API, behind a Lambda function URL with `AWS_IAM` auth (SigV4-signed callers only):
@@ -51,7 +53,7 @@ export async function raw(
   event: LambdaFunctionURLEvent,
   deps?: NextBestOfferDeps,
 ): Promise<APIGatewayProxyStructuredResultV2> {
-  const d = deps ?? { store: store(), engine: engine(), clock: systemClock };
+  const d = deps ?? { store: store(), engine: renderingEngine(), clock: systemClock };
   const method = event.requestContext.http.method;
   const route = ROUTE.exec(event.rawPath);
   try {

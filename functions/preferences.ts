@@ -16,7 +16,9 @@ import {
   updatePreferences,
   type VerifiedLink,
 } from '#shared/use-cases/preferences.ts';
-import { engine, linkKey, logger, store } from './platform.ts';
+import { engine, store } from './platform/engine.ts';
+import { logger } from './platform/observability.ts';
+import { linkKey } from './platform/secrets.ts';
 
 /**
  * The `preferences` Lambda function URL: the links in every message.

@@ -351,6 +351,23 @@ function textSet(
   };
 }
 
+/** The template sets of every moment text of the strategy (for the build, which precompiles them). */
+export function momentTextSets(strategy: Strategy, layout: TemplateSet['layout']): TemplateSet[] {
+  return strategy.campaigns.flatMap((campaign) =>
+    Object.values(campaign.moments ?? {}).flatMap((text) =>
+      text === undefined ? [] : [textSet(text, strategy.defaults.locale, layout)],
+    ),
+  );
+}
+
+/** Every template set a strategy renders from: its templates, and each campaign's moment texts. */
+export function renderedTemplateSets(compiled: {
+  strategy: Strategy;
+  templates: TemplateSet;
+}): TemplateSet[] {
+  return [compiled.templates, ...momentTextSets(compiled.strategy, compiled.templates.layout)];
+}
+
 const textSets = new WeakMap<Engine, Map<string, TemplateSet>>();
 
 function momentTextSet(engine: Engine, c: CompiledCampaign, moment: Moment): TemplateSet | undefined {

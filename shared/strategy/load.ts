@@ -1,9 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { type Document, LineCounter, parseDocument } from 'yaml';
-import { momentTextProblems } from '#shared/engine/moments.ts';
-import { templateProblems } from '#shared/engine/render.ts';
+import { momentTextProblems, renderedTemplateSets } from '#shared/engine/moments.ts';
+import { precompiledTemplatesModule, templateProblems } from '#shared/engine/render.ts';
 import { StrategyValidationError } from '#shared/errors.ts';
+import { openSealedStrategy, sealStrategy } from './bundle.ts';
 import type { Strategy } from './schema.ts';
 import { type TemplateFile, type TemplateSet, templateFileSchema } from './templates.ts';
 import { formatPath, type Problem, validateStrategy, zodProblems } from './validate.ts';
@@ -106,12 +107,29 @@ export function loadStrategyFile(file: string): Strategy {
 }
 
 /**
- * The strategy as the functions receive it: the YAML document and the templates as one JSON string,
+ * The strategy as the functions receive it: the validated strategy and its templates, sealed
+ * (`sealStrategy`, with the YAML document for the build steps that re-read it) as one JSON string,
  * validated here (at synth) and inlined into each bundle (`CONTACT_STRATEGY_JSON`), so a function
- * never parses YAML or reads a file, and a deployed function can only run a strategy that validated.
+ * never parses YAML, reads a file or re-validates, and a deployed function can only run a strategy
+ * that validated.
  */
 export function strategyBundleJson(file: string, templatesDir = join(dirname(file), 'templates')): string {
-  const { templates } = loadCompiledStrategy(file, templatesDir);
+  const { strategy, templates } = loadCompiledStrategy(file, templatesDir);
   const document = parseDocument(readFileSync(file, 'utf8')).toJS({ maxAliasCount: 50 }) as unknown;
-  return JSON.stringify({ document, templates });
+  return sealStrategy(document, strategy, templates);
+}
+
+/** The name the precompiled-templates module exports (see infra/constructs/function-bundling.ts). */
+export const PRECOMPILED_TEMPLATES_EXPORT = '__contactPrecompiledTemplates';
+
+/**
+ * Every template a sealed strategy can render (message templates, the brand layout, the campaigns'
+ * moment texts), precompiled by Handlebars into an ES module the build injects into the bundle, so
+ * that a function ships Handlebars' runtime and no compiler. Build time only.
+ */
+export function precompiledTemplatesSource(bundleJson: string): string {
+  return precompiledTemplatesModule(
+    renderedTemplateSets(openSealedStrategy(bundleJson)),
+    PRECOMPILED_TEMPLATES_EXPORT,
+  );
 }

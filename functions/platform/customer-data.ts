@@ -1,0 +1,26 @@
+import * as z from 'zod';
+import { snsClient } from '#shared/adapters/aws-clients.ts';
+import { SnsPushRegistry } from '#shared/adapters/sns-push.ts';
+import { loadConfig } from '#shared/config.ts';
+import { systemClock } from '#shared/domain/ports.ts';
+import type { CustomerDataDeps } from '#shared/use-cases/customer-data.ts';
+import { engine, store } from './engine.ts';
+import { once } from './lazy.ts';
+
+/** The profile function's: store, engine, and the push registry for device endpoints. */
+export const customerDataDeps = /* @__PURE__ */ once((): CustomerDataDeps => {
+  const config = loadConfig({
+    PUSH_APP_FCM_ARN: z.string().startsWith('arn:').optional(),
+    PUSH_APP_APNS_ARN: z.string().startsWith('arn:').optional(),
+  });
+  return {
+    store: store(),
+    engine: engine(),
+    clock: systemClock,
+    pushRegistry: new SnsPushRegistry(snsClient()),
+    platformApplications: {
+      ...(config.PUSH_APP_FCM_ARN && { fcm: config.PUSH_APP_FCM_ARN }),
+      ...(config.PUSH_APP_APNS_ARN && { apns: config.PUSH_APP_APNS_ARN }),
+    },
+  };
+});
