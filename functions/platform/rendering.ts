@@ -1,5 +1,4 @@
 import type { Engine } from '#shared/engine/compile.ts';
-import { renderedTemplateSets } from '#shared/engine/moments.ts';
 import { type PrecompiledTemplate, usePrecompiledTemplates } from '#shared/engine/render.ts';
 import { engine } from './engine.ts';
 import { once } from './lazy.ts';
@@ -21,6 +20,6 @@ declare global {
 export const renderingEngine = /* @__PURE__ */ once((): Engine => {
   const built = engine();
   const specs = globalThis.__contactPrecompiledTemplates;
-  if (specs) usePrecompiledTemplates(renderedTemplateSets(built), specs);
+  if (specs) usePrecompiledTemplates(specs);
   return built;
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { BuildOptions } from 'esbuild';
-import { PRECOMPILED_TEMPLATES_EXPORT, precompiledTemplatesSource } from '#shared/strategy/load.ts';
+import { lambdaStrategy, PRECOMPILED_TEMPLATES_EXPORT } from '#shared/strategy/load.ts';
 
 /**
  * How every function is bundled: the one place that says it, read by the function construct (through
@@ -52,23 +52,24 @@ export interface StrategyBuild {
 }
 
 /**
- * The strategy-specific settings for a sealed strategy (`strategyBundleJson`): its JSON defined as
- * `process.env.CONTACT_STRATEGY_JSON`, and its templates precompiled into a module (written once per
- * content under the system's temp directory; it imports nothing) that esbuild injects for
- * `globalThis.__contactPrecompiledTemplates`.
+ * The strategy-specific settings for a sealed strategy (`strategyBundleJson`), as `lambdaStrategy`
+ * prepares it: its JSON (template texts replaced by keys) defined as `process.env.CONTACT_STRATEGY_JSON`,
+ * and its templates precompiled into a module (written once per content under the system's temp
+ * directory; it imports nothing) that esbuild injects for `globalThis.__contactPrecompiledTemplates`.
+ * A function that never reads that expression carries neither the module nor the template texts.
  */
 export function strategyBuild(bundleJson: string): StrategyBuild {
-  const source = precompiledTemplatesSource(bundleJson);
+  const { json, precompiledModule } = lambdaStrategy(bundleJson);
   const dir = join(tmpdir(), 'contact-triggers-templates');
-  const file = join(dir, `${createHash('sha256').update(source).digest('hex').slice(0, 32)}.mjs`);
+  const file = join(dir, `${createHash('sha256').update(precompiledModule).digest('hex').slice(0, 32)}.mjs`);
   if (!existsSync(file)) {
     mkdirSync(dir, { recursive: true });
-    writeFileSync(file, source);
+    writeFileSync(file, precompiledModule);
   }
   return {
     define: {
       // A JS expression: the JSON text as a string literal.
-      [`process.env.${STRATEGY_VARIABLE}`]: JSON.stringify(bundleJson),
+      [`process.env.${STRATEGY_VARIABLE}`]: JSON.stringify(json),
       [PRECOMPILED_TEMPLATES_GLOBAL]: PRECOMPILED_TEMPLATES_EXPORT,
     },
     inject: [file],

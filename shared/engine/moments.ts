@@ -360,14 +360,6 @@ export function momentTextSets(strategy: Strategy, layout: TemplateSet['layout']
   );
 }
 
-/** Every template set a strategy renders from: its templates, and each campaign's moment texts. */
-export function renderedTemplateSets(compiled: {
-  strategy: Strategy;
-  templates: TemplateSet;
-}): TemplateSet[] {
-  return [compiled.templates, ...momentTextSets(compiled.strategy, compiled.templates.layout)];
-}
-
 const textSets = new WeakMap<Engine, Map<string, TemplateSet>>();
 
 function momentTextSet(engine: Engine, c: CompiledCampaign, moment: Moment): TemplateSet | undefined {

@@ -353,30 +353,17 @@ const precompiled: Record<Mode, Map<string, Handlebars.TemplateDelegate>> = {
   text: new Map(),
 };
 
-/** Handlebars' template spec of one precompiled template. */
-export type PrecompiledTemplate = TemplateSpecification;
+/** One precompiled template: its mode, the string it is looked up by, and Handlebars' template spec. */
+export type PrecompiledTemplate = readonly [mode: Mode, key: string, spec: TemplateSpecification];
 
 /**
- * Installs templates that the build precompiled ({@link precompiledTemplatesModule}), in the order of
- * {@link templateSources} over the same sets (the composition root calls this once at cold start).
- * They run on this module's Handlebars instance, so with the same helpers and protections as
- * templates compiled here.
- * @throws Error when the specs do not match the sets (a build of another strategy).
+ * Installs templates that the build precompiled ({@link precompiledTemplateEntries}); the composition
+ * root calls this once at cold start. They run on this module's Handlebars instance, so with the same
+ * helpers and protections as templates compiled here. A template is then looked up by its key, which
+ * the build may have put in the template set in place of the source (the code carries the text).
  */
-export function usePrecompiledTemplates(
-  sets: readonly TemplateSet[],
-  specs: readonly PrecompiledTemplate[],
-): void {
-  const sources = templateSources(sets);
-  if (sources.length !== specs.length) {
-    throw new Error(
-      `the precompiled templates (${specs.length}) do not match the strategy's (${sources.length}): the bundle was built from another strategy`,
-    );
-  }
-  sources.forEach(([mode, source], i) => {
-    const spec = specs[i];
-    if (spec) precompiled[mode].set(source, handlebars.template(spec));
-  });
+export function usePrecompiledTemplates(templates: readonly PrecompiledTemplate[]): void {
+  for (const [mode, key, spec] of templates) precompiled[mode].set(key, handlebars.template(spec));
 }
 
 /**
@@ -409,22 +396,25 @@ export function templateSources(sets: readonly TemplateSet[]): [Mode, string][] 
 }
 
 /**
- * An ES module (JavaScript source) exporting `name`: every template of `sets` precompiled by
- * Handlebars exactly as {@link compile} compiles it, in the order of {@link templateSources} (the
- * sources themselves are in the strategy already). Build time only: it needs the Handlebars
- * compiler, which a Lambda bundle does not carry.
+ * Every template of `sources` ({@link templateSources}) precompiled by Handlebars exactly as {@link compile} compiles it, each as
+ * the JavaScript source of a `[mode, key, spec]` entry (see {@link PrecompiledTemplate}), the key
+ * being `keyOf(source)`. Build time only: it needs the Handlebars compiler, which a Lambda bundle does
+ * not carry.
  */
-export function precompiledTemplatesModule(sets: readonly TemplateSet[], name: string): string {
-  const specs = templateSources(sets).map(([mode, source]) =>
+export function precompiledTemplateEntries(
+  sources: readonly (readonly [Mode, string])[],
+  keyOf: (source: string) => string = (source) => source,
+): string[] {
+  return sources.map(([mode, source]) => {
     // Handlebars 4.6+ always gives templates `container.lookupProperty`; the fallback it still emits
-    // into every function is dead code (about 100 bytes a function).
-    // (Typed as a spec, precompile returns the spec's JavaScript source.)
-    String(handlebars.precompile(prepared(source), compileOptions(mode))).replaceAll(
+    // into every function is dead code (about 100 bytes a function). (Typed as a spec, precompile
+    // returns the spec's JavaScript source.)
+    const spec = String(handlebars.precompile(prepared(source), compileOptions(mode))).replaceAll(
       LOOKUP_PROPERTY_FALLBACK,
       'container.lookupProperty',
-    ),
-  );
-  return `export const ${name} = [\n${specs.join(',\n')}\n];\n`;
+    );
+    return `[${JSON.stringify(mode)},${JSON.stringify(keyOf(source))},${spec}]`;
+  });
 }
 
 const LOOKUP_PROPERTY_FALLBACK = `container.lookupProperty || function(parent, propertyName) {
