@@ -4,7 +4,7 @@ import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from '
 import { systemClock } from '#shared/domain/ports.ts';
 import { InvalidInputError } from '#shared/errors.ts';
 import { escapeHtml } from '#shared/html.ts';
-import { CHANNELS, type Channel, PURPOSES, type Purpose } from '#shared/strategy/schema.ts';
+import { CHANNELS, type Channel, PURPOSES, type Purpose } from '#shared/strategy/vocabulary.ts';
 import {
   InvalidLinkError,
   oneClickUnsubscribe,

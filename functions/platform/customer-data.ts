@@ -1,17 +1,17 @@
-import * as z from 'zod';
 import { snsClient } from '#shared/adapters/aws-clients.ts';
 import { SnsPushRegistry } from '#shared/adapters/sns-push.ts';
 import { loadConfig } from '#shared/config.ts';
 import { systemClock } from '#shared/domain/ports.ts';
 import type { CustomerDataDeps } from '#shared/use-cases/customer-data.ts';
+import * as z from '#shared/validation.ts';
 import { engine, store } from './engine.ts';
 import { once } from './lazy.ts';
 
 /** The profile function's: store, engine, and the push registry for device endpoints. */
 export const customerDataDeps = /* @__PURE__ */ once((): CustomerDataDeps => {
   const config = loadConfig({
-    PUSH_APP_FCM_ARN: z.string().startsWith('arn:').optional(),
-    PUSH_APP_APNS_ARN: z.string().startsWith('arn:').optional(),
+    PUSH_APP_FCM_ARN: z.optional(z.string().check(z.startsWith('arn:'))),
+    PUSH_APP_APNS_ARN: z.optional(z.string().check(z.startsWith('arn:'))),
   });
   return {
     store: store(),

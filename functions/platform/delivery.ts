@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { schedulerClient, sesClient, snsClient } from '#shared/adapters/aws-clients.ts';
 import { EventBridgeScheduler } from '#shared/adapters/eventbridge-scheduler.ts';
 import { SesEmailSender } from '#shared/adapters/ses-email.ts';
@@ -10,6 +9,7 @@ import { env, loadConfig } from '#shared/config.ts';
 import { systemClock } from '#shared/domain/ports.ts';
 import type { DeliverDeps } from '#shared/use-cases/deliver.ts';
 import type { EvaluateDeps } from '#shared/use-cases/evaluate-trigger.ts';
+import * as z from '#shared/validation.ts';
 import { store } from './engine.ts';
 import { onceAsync } from './lazy.ts';
 import { renderingEngine } from './rendering.ts';
@@ -20,10 +20,7 @@ export const deliverDeps = /* @__PURE__ */ onceAsync(async (): Promise<DeliverDe
   const config = loadConfig({
     SENDER_EMAIL: z.email(),
     CONFIGURATION_SET: env.name(),
-    SMS_SENDER_ID: z
-      .string()
-      .regex(/^[A-Za-z0-9]{1,11}$/)
-      .optional(),
+    SMS_SENDER_ID: z.optional(z.string().check(z.regex(/^[A-Za-z0-9]{1,11}$/))),
     PREFERENCES_URL: env.url(),
   });
   const brand = renderingEngine().strategy.brand;
