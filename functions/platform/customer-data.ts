@@ -1,4 +1,4 @@
-import { snsClient } from '#shared/adapters/aws-clients.ts';
+import { snsClient } from '#shared/adapters/aws-clients/sns.ts';
 import { SnsPushRegistry } from '#shared/adapters/sns-push.ts';
 import { loadConfig } from '#shared/config.ts';
 import { systemClock } from '#shared/domain/ports.ts';

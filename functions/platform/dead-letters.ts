@@ -1,4 +1,4 @@
-import { sqsClient } from '#shared/adapters/aws-clients.ts';
+import { sqsClient } from '#shared/adapters/aws-clients/sqs.ts';
 import { SqsDeadLetters } from '#shared/adapters/sqs-dead-letters.ts';
 import { env, loadConfig } from '#shared/config.ts';
 import { once } from './lazy.ts';

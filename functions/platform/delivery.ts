@@ -1,4 +1,6 @@
-import { schedulerClient, sesClient, snsClient } from '#shared/adapters/aws-clients.ts';
+import { schedulerClient } from '#shared/adapters/aws-clients/scheduler.ts';
+import { sesClient } from '#shared/adapters/aws-clients/sesv2.ts';
+import { snsClient } from '#shared/adapters/aws-clients/sns.ts';
 import { EventBridgeScheduler } from '#shared/adapters/eventbridge-scheduler.ts';
 import { SesEmailSender } from '#shared/adapters/ses-email.ts';
 import { SignedLinkBuilder } from '#shared/adapters/signed-links.ts';

@@ -1,4 +1,4 @@
-import { eventBridgeClient } from '#shared/adapters/aws-clients.ts';
+import { eventBridgeClient } from '#shared/adapters/aws-clients/eventbridge.ts';
 import { EventBridgeEmitter } from '#shared/adapters/eventbridge-emitter.ts';
 import { env, loadConfig } from '#shared/config.ts';
 import { once } from './lazy.ts';

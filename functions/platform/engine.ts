@@ -1,4 +1,4 @@
-import { dynamoDbClient } from '#shared/adapters/aws-clients.ts';
+import { dynamoDbClient } from '#shared/adapters/aws-clients/dynamodb.ts';
 import { DynamoCustomerStore } from '#shared/adapters/dynamodb/customer-store.ts';
 import { env, loadConfig } from '#shared/config.ts';
 import { compileEngine, type Engine } from '#shared/engine/compile.ts';

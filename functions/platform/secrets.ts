@@ -1,5 +1,5 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { secretsClient } from '#shared/adapters/aws-clients.ts';
+import { secretsClient } from '#shared/adapters/aws-clients/secrets-manager.ts';
 import { env, loadConfig } from '#shared/config.ts';
 import { onceAsync } from './lazy.ts';
 
