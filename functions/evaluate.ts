@@ -2,7 +2,7 @@ import { InvalidInputError } from '#shared/errors.ts';
 import { decisionObservations, isThrottle, throttleObservation } from '#shared/metrics/emit.ts';
 import { evaluateTrigger } from '#shared/use-cases/evaluate-trigger.ts';
 import * as z from '#shared/validation.ts';
-import { evaluateDeps } from './platform/delivery.ts';
+import { evaluateDeps } from './platform/evaluation.ts';
 import { observe } from './platform/observability.ts';
 import { sqsBatchHandler } from './sqs-batch.ts';
 

@@ -9,9 +9,10 @@
  */
 export { customerDataDeps } from './platform/customer-data.ts';
 export { deadLetters } from './platform/dead-letters.ts';
-export { deliverDeps, evaluateDeps } from './platform/delivery.ts';
+export { deliverDeps } from './platform/delivery.ts';
 export { emitter } from './platform/emitter.ts';
 export { engine, store } from './platform/engine.ts';
+export { evaluateDeps } from './platform/evaluation.ts';
 export { flushMetrics, logger, metrics, observe } from './platform/observability.ts';
 export { renderingEngine } from './platform/rendering.ts';
 export { linkKey } from './platform/secrets.ts';

@@ -1,7 +1,5 @@
-import { schedulerClient } from '#shared/adapters/aws-clients/scheduler.ts';
 import { sesClient } from '#shared/adapters/aws-clients/sesv2.ts';
 import { snsClient } from '#shared/adapters/aws-clients/sns.ts';
-import { EventBridgeScheduler } from '#shared/adapters/eventbridge-scheduler.ts';
 import { SesEmailSender } from '#shared/adapters/ses-email.ts';
 import { SignedLinkBuilder } from '#shared/adapters/signed-links.ts';
 import { SnsPushSender } from '#shared/adapters/sns-push.ts';
@@ -10,7 +8,6 @@ import { HttpWebhookSender } from '#shared/adapters/webhook.ts';
 import { env, loadConfig } from '#shared/config.ts';
 import { systemClock } from '#shared/domain/ports.ts';
 import type { DeliverDeps } from '#shared/use-cases/deliver.ts';
-import type { EvaluateDeps } from '#shared/use-cases/evaluate-trigger.ts';
 import * as z from '#shared/validation.ts';
 import { store } from './engine.ts';
 import { onceAsync } from './lazy.ts';
@@ -38,25 +35,5 @@ export const deliverDeps = /* @__PURE__ */ onceAsync(async (): Promise<DeliverDe
       push: new SnsPushSender(snsClient()),
       webhook: new HttpWebhookSender({ secret: webhookSecret }),
     },
-  };
-});
-
-/** The evaluate function's: delivery plus the clock and the scheduler for deferred sends. */
-export const evaluateDeps = /* @__PURE__ */ onceAsync(async (): Promise<EvaluateDeps> => {
-  const config = loadConfig({
-    SCHEDULE_GROUP: env.name(),
-    DEFERRED_FUNCTION_ARN: env.name(),
-    SCHEDULER_ROLE_ARN: env.name(),
-    SCHEDULER_DLQ_ARN: env.name(),
-  });
-  return {
-    ...(await deliverDeps()),
-    clock: systemClock,
-    scheduler: new EventBridgeScheduler(schedulerClient(), {
-      groupName: config.SCHEDULE_GROUP,
-      targetArn: config.DEFERRED_FUNCTION_ARN,
-      roleArn: config.SCHEDULER_ROLE_ARN,
-      deadLetterArn: config.SCHEDULER_DLQ_ARN,
-    }),
   };
 });
