@@ -103,6 +103,10 @@ async function main(): Promise<void> {
   const bundles = await bundleSizes(entries);
   log('cold init: each bundle imported in fresh Node processes ...');
   const coldInit = await coldInitRatios(entries, functionBuild());
+  // The same bundles with the SDK bundled (ADR 0003's switch), measured in the same run: what the
+  // runtime-provided SDK costs or saves at module init, not just in bytes.
+  log('cold init with the SDK bundled instead (ADR 0003) ...');
+  const coldInitBundledSdk = await coldInitRatios(entries, { ...functionBuild(), external: [] });
 
   log('local servers ...');
   const [ddb, ses, sns] = await Promise.all([
@@ -375,6 +379,8 @@ async function main(): Promise<void> {
       bundleBytes: bundles,
       coldInitRatio: coldInit.ratio,
       emptyHandlerInitMs: coldInit.emptyHandlerMs,
+      coldInitRatioBundledSdk: coldInitBundledSdk.ratio,
+      emptyHandlerInitMsBundledSdk: coldInitBundledSdk.emptyHandlerMs,
       costPerMillionTriggersUsd: cost.total,
       costBreakdownUsd: cost,
       costInputs: {
@@ -424,7 +430,11 @@ async function main(): Promise<void> {
         v <= 250 * 1024 ? 'ok' : 'over',
       ]),
       ['coldInitRatio', `÷ empty handler (${coldInit.emptyHandlerMs} ms)`, 'report'],
-      ...Object.entries(coldInit.ratio).map(([k, v]): [string, string, string] => [`  ${k}`, `${v}×`, '']),
+      ...Object.entries(coldInit.ratio).map(([k, v]): [string, string, string] => [
+        `  ${k}`,
+        `${v}× (SDK bundled: ${coldInitBundledSdk.ratio[k]}×)`,
+        '',
+      ]),
       ['costPerMillionTriggersUsd', `$${cost.total}`, '≤ $3.00'],
       ...(['eventBridge', 'sqs', 'lambda', 'dynamodb', 'logs'] as const).map(
         (k): [string, string, string] => [`  ${k}`, `$${cost[k]}`, ''],

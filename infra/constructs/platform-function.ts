@@ -60,9 +60,10 @@ export interface PlatformFunctionProps {
   /** @default 'ContactTriggers' */
   readonly metricsNamespace?: string;
   /**
-   * The validated contact strategy with its templates as one JSON string (`strategyBundleJson`),
-   * inlined into the code at build time: esbuild's `define` replaces the expression
-   * `process.env.CONTACT_STRATEGY_JSON`, which `functions/platform.ts` reads literally. Required for
+   * The validated, sealed contact strategy with its templates as one JSON string
+   * (`strategyBundleJson`), inlined into the code at build time (`strategyBuild`): esbuild's `define`
+   * replaces the expression `process.env.CONTACT_STRATEGY_JSON`, which `functions/platform/engine.ts`
+   * reads literally, and its templates arrive precompiled. Required for
    * every function that runs the decision engine (`engine()`, also through `store()`); leave it out
    * for the others. Never an environment variable: Lambda's 4 KB limit and console would both be in
    * the way, and the code and its strategy then deploy as one unit.
