@@ -140,7 +140,7 @@ describe('templates precompiled at build time', () => {
 
   it('leave no template text in the bundled strategy, only keys to the precompiled code', () => {
     expect(JSON.stringify(keyed.templates)).not.toContain('{{');
-    expect(keyed.templates.layout.html).toMatch(/^\u0000t\d+$/);
+    expect(keyed.templates.layout.html.startsWith('\u0000t')).toBe(true);
     expect(Object.keys(keyed.templates.templates)).toEqual(Object.keys(compiled.templates.templates));
   });
 
