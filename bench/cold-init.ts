@@ -1,14 +1,19 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type BuildOptions, build } from 'esbuild';
+import { REPO_ROOT } from '#infra/constructs/platform-function.ts';
 
 /**
  * Module init time of a bundled handler: a fresh Node process imports the bundle and reports how long
  * the import took (parse, compile and top-level code), the part of a Lambda cold start the bundle
  * decides. Divided by the same for an empty handler built the same way, so the ratio holds on a slow or
  * busy machine where absolute times do not.
+ *
+ * The bundles leave the AWS SDK to the runtime (ADR 0003), so they are written inside the repository
+ * (`node_modules/.cache/`) where Node resolves `@aws-sdk/*` from our node_modules, as the Lambda
+ * runtime resolves them from its own: the SDK's load time is counted, as it is in Lambda, with the
+ * version in our lockfile rather than the runtime's.
  */
 const PROBE = `const t0 = performance.now();
 await import(process.env.BUNDLE);
@@ -47,7 +52,9 @@ export async function coldInitRatios(
   options: BuildOptions,
   runs = 7,
 ): Promise<ColdInit> {
-  const dir = mkdtempSync(join(tmpdir(), 'cold-init-'));
+  const cache = join(REPO_ROOT, 'node_modules', '.cache');
+  mkdirSync(cache, { recursive: true });
+  const dir = mkdtempSync(join(cache, 'cold-init-'));
   const emptyEntry = join(dir, 'empty.ts');
   writeFileSync(emptyEntry, 'export const handler = async () => ({});\n');
   const files: Record<string, string> = {};
@@ -56,10 +63,14 @@ export async function coldInitRatios(
     await build({ ...options, entryPoints: [entry], outfile, write: true });
     files[name] = outfile;
   }
-  const empty = initMs(files.empty ?? '', runs);
-  const ratio: Record<string, number> = {};
-  for (const name of Object.keys(bundles)) {
-    ratio[name] = Math.round((initMs(files[name] ?? '', runs) / empty) * 10) / 10;
+  try {
+    const empty = initMs(files.empty ?? '', runs);
+    const ratio: Record<string, number> = {};
+    for (const name of Object.keys(bundles)) {
+      ratio[name] = Math.round((initMs(files[name] ?? '', runs) / empty) * 10) / 10;
+    }
+    return { emptyHandlerMs: Math.round(empty * 100) / 100, ratio };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  return { emptyHandlerMs: Math.round(empty * 100) / 100, ratio };
 }

@@ -7,6 +7,7 @@ import { DynamoDBClient, PutItemCommand, QueryCommand, UpdateItemCommand } from 
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { type BuildOptions, build } from 'esbuild';
+import { esbuildOptions, strategyBuild } from '#infra/constructs/function-bundling.ts';
 import { meterDynamoDb } from '#local/ddb-meter.ts';
 import { LocalScheduler } from '#local/scheduler.ts';
 import { startDynamoDbLocal } from '#local/servers/dynamodb.ts';
@@ -70,25 +71,9 @@ async function engineBench(): Promise<{ eventsPerSecond: number; campaigns: numb
   };
 }
 
-/** The production build (infra/constructs/platform-function.ts), minus source maps. */
+/** The production build, minus source maps: the very options `cdk synth` uses (function-bundling.ts). */
 function functionBuild(): BuildOptions {
-  return {
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'esm',
-    mainFields: ['module', 'main'],
-    define: {
-      'process.env.CONTACT_STRATEGY_JSON': JSON.stringify(
-        strategyBundleJson('strategy/contact-strategy.yaml'),
-      ),
-    },
-    banner: {
-      js: "import { createRequire as __platformCreateRequire } from 'node:module'; const require = __platformCreateRequire(import.meta.url);",
-    },
-    logLevel: 'silent',
-  };
+  return esbuildOptions(strategyBuild(strategyBundleJson('strategy/contact-strategy.yaml')));
 }
 
 /** Every deployed function's entry file (`functions/<name>.ts`; the two shared modules are not functions). */
@@ -118,6 +103,10 @@ async function main(): Promise<void> {
   const bundles = await bundleSizes(entries);
   log('cold init: each bundle imported in fresh Node processes ...');
   const coldInit = await coldInitRatios(entries, functionBuild());
+  // The same bundles with the SDK bundled (ADR 0003's switch), measured in the same run: what the
+  // runtime-provided SDK costs or saves at module init, not just in bytes.
+  log('cold init with the SDK bundled instead (ADR 0003) ...');
+  const coldInitBundledSdk = await coldInitRatios(entries, { ...functionBuild(), external: [] });
 
   log('local servers ...');
   const [ddb, ses, sns] = await Promise.all([
@@ -390,6 +379,8 @@ async function main(): Promise<void> {
       bundleBytes: bundles,
       coldInitRatio: coldInit.ratio,
       emptyHandlerInitMs: coldInit.emptyHandlerMs,
+      coldInitRatioBundledSdk: coldInitBundledSdk.ratio,
+      emptyHandlerInitMsBundledSdk: coldInitBundledSdk.emptyHandlerMs,
       costPerMillionTriggersUsd: cost.total,
       costBreakdownUsd: cost,
       costInputs: {
@@ -439,7 +430,11 @@ async function main(): Promise<void> {
         v <= 250 * 1024 ? 'ok' : 'over',
       ]),
       ['coldInitRatio', `÷ empty handler (${coldInit.emptyHandlerMs} ms)`, 'report'],
-      ...Object.entries(coldInit.ratio).map(([k, v]): [string, string, string] => [`  ${k}`, `${v}×`, '']),
+      ...Object.entries(coldInit.ratio).map(([k, v]): [string, string, string] => [
+        `  ${k}`,
+        `${v}× (SDK bundled: ${coldInitBundledSdk.ratio[k]}×)`,
+        '',
+      ]),
       ['costPerMillionTriggersUsd', `$${cost.total}`, '≤ $3.00'],
       ...(['eventBridge', 'sqs', 'lambda', 'dynamodb', 'logs'] as const).map(
         (k): [string, string, string] => [`  ${k}`, `$${cost[k]}`, ''],

@@ -1,7 +1,8 @@
 import { systemClock } from '#shared/domain/ports.ts';
 import { conversionObservations } from '#shared/metrics/emit.ts';
 import { recordActivity } from '#shared/use-cases/record-activity.ts';
-import { engine, logger, observe, store } from './platform.ts';
+import { engine, store } from './platform/engine.ts';
+import { logger, observe } from './platform/observability.ts';
 import { sqsBatchHandler } from './sqs-batch.ts';
 
 /** Every customer event (activity queue): threshold-rule counters and goal conversions. */

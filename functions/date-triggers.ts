@@ -1,14 +1,18 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import * as z from 'zod';
 import { loadConfig } from '#shared/config.ts';
 import { systemClock } from '#shared/domain/ports.ts';
 import { runDateTriggers } from '#shared/use-cases/date-triggers.ts';
-import { emitter, engine, logger, store } from './platform.ts';
+import * as z from '#shared/validation.ts';
+import { emitter } from './platform/emitter.ts';
+import { engine, store } from './platform/engine.ts';
+import { logger } from './platform/observability.ts';
 
-const config = loadConfig({ DATE_TRIGGER_SEND_HOUR: z.coerce.number().int().min(0).max(23).default(9) });
+const config = loadConfig({
+  DATE_TRIGGER_SEND_HOUR: z._default(z.pipe(z.coerce.number(), z.int().check(z.gte(0), z.lte(23))), 9),
+});
 
-const scheduled = z.object({ scheduledTime: z.iso.datetime({ offset: true }) }).partial();
+const scheduled = z.partial(z.object({ scheduledTime: z.iso.datetime({ offset: true }) }));
 
 /**
  * Hourly (EventBridge Scheduler): emits the date triggers whose local send hour has come. It works

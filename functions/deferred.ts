@@ -1,17 +1,18 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import * as z from 'zod';
 import { systemClock } from '#shared/domain/ports.ts';
 import { InvalidInputError } from '#shared/errors.ts';
 import { deferredSendObservations, isThrottle, throttleObservation } from '#shared/metrics/emit.ts';
 import { sendDeferred } from '#shared/use-cases/send-deferred.ts';
-import { deliverDeps, flushMetrics, logger, observe } from './platform.ts';
+import * as z from '#shared/validation.ts';
+import { deliverDeps } from './platform/delivery.ts';
+import { flushMetrics, logger, observe } from './platform/observability.ts';
 
 const deferredSend = z.object({
   at: z.number(),
-  customerId: z.string().min(1),
-  campaignId: z.string().min(1),
-  idempotencyKey: z.string().min(1),
+  customerId: z.string().check(z.minLength(1)),
+  campaignId: z.string().check(z.minLength(1)),
+  idempotencyKey: z.string().check(z.minLength(1)),
   event: z.unknown(),
 });
 

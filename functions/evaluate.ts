@@ -1,12 +1,16 @@
-import * as z from 'zod';
 import { InvalidInputError } from '#shared/errors.ts';
 import { decisionObservations, isThrottle, throttleObservation } from '#shared/metrics/emit.ts';
 import { evaluateTrigger } from '#shared/use-cases/evaluate-trigger.ts';
-import { evaluateDeps, observe } from './platform.ts';
+import * as z from '#shared/validation.ts';
+import { evaluateDeps } from './platform/evaluation.ts';
+import { observe } from './platform/observability.ts';
 import { sqsBatchHandler } from './sqs-batch.ts';
 
 /** What a campaign's EventBridge rule puts on the buffer queue. */
-const triggerMessage = z.object({ campaignId: z.string().min(1).max(63), event: z.unknown() });
+const triggerMessage = z.object({
+  campaignId: z.string().check(z.minLength(1), z.maxLength(63)),
+  event: z.unknown(),
+});
 
 /** Decides and delivers one (event, campaign) pair from the buffer queue. */
 export async function processTrigger(body: unknown): Promise<void> {

@@ -1,10 +1,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import * as z from 'zod';
 import type { CustomerExport } from '#shared/domain/store.ts';
 import { InvalidInputError } from '#shared/errors.ts';
 import { exportCustomer } from '#shared/use-cases/customer-data.ts';
-import { logger, store } from './platform.ts';
+import * as z from '#shared/validation.ts';
+import { store } from './platform/engine.ts';
+import { logger } from './platform/observability.ts';
 
 /**
  * A data-subject access request: invoked directly (IAM-authorised, e.g. by the DPO's tooling or

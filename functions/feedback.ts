@@ -1,7 +1,8 @@
 import { systemClock } from '#shared/domain/ports.ts';
 import { feedbackObservation } from '#shared/metrics/emit.ts';
 import { applyFeedbackToContact } from '#shared/use-cases/apply-feedback.ts';
-import { logger, observe, store } from './platform.ts';
+import { store } from './platform/engine.ts';
+import { logger, observe } from './platform/observability.ts';
 import { sqsBatchHandler } from './sqs-batch.ts';
 
 /**

@@ -1,11 +1,10 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from 'aws-lambda';
-import * as z from 'zod';
 import { systemClock } from '#shared/domain/ports.ts';
 import { MOMENT_RESPONSES } from '#shared/domain/store.ts';
 import { InvalidInputError } from '#shared/errors.ts';
-import { CHANNELS, MOMENTS } from '#shared/strategy/schema.ts';
+import { CHANNELS, MOMENTS } from '#shared/strategy/vocabulary.ts';
 import {
   IdempotencyConflictError,
   type NextBestOfferDeps,
@@ -13,7 +12,10 @@ import {
   recordContact,
   UnknownCustomerError,
 } from '#shared/use-cases/next-best-offer.ts';
-import { engine, logger, store } from './platform.ts';
+import * as z from '#shared/validation.ts';
+import { store } from './platform/engine.ts';
+import { logger } from './platform/observability.ts';
+import { renderingEngine } from './platform/rendering.ts';
 
 /**
  * The contact-moment API, behind a Lambda function URL with `AWS_IAM` auth (SigV4-signed callers only):
@@ -22,14 +24,16 @@ import { engine, logger, store } from './platform.ts';
  *   (or the key in an `Idempotency-Key` header): 201 recorded, 200 duplicate or response added.
  * Errors: 400 (the field named), 404 unknown customer, 409 key reused differently; never a stack.
  */
-const query = z.strictObject({ moment: z.enum(MOMENTS), channel: z.enum(CHANNELS).optional() });
+const query = z.strictObject({ moment: z.enum(MOMENTS), channel: z.optional(z.enum(CHANNELS)) });
 const contact = z.strictObject({
-  idempotencyKey: z.string().regex(/^[\x21-\x7e]{1,128}$/, { error: 'must be 1-128 printable characters' }),
-  campaignId: z.string().min(1).max(63),
+  idempotencyKey: z
+    .string()
+    .check(z.regex(/^[\x21-\x7e]{1,128}$/, { error: 'must be 1-128 printable characters' })),
+  campaignId: z.string().check(z.minLength(1), z.maxLength(63)),
   moment: z.enum(MOMENTS),
-  response: z.enum(MOMENT_RESPONSES).optional(),
-  variant: z.string().max(31).optional(),
-  channel: z.enum(CHANNELS).optional(),
+  response: z.optional(z.enum(MOMENT_RESPONSES)),
+  variant: z.optional(z.string().check(z.maxLength(31))),
+  channel: z.optional(z.enum(CHANNELS)),
 });
 const ROUTE = /^\/customers\/([^/]+)\/(next-best-offer|contacts)\/?$/;
 
@@ -39,7 +43,7 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResul
   body: JSON.stringify(body),
 });
 
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+function parse<T>(schema: z.ZodMiniType<T>, value: unknown): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   throw new InvalidInputError(
@@ -51,7 +55,7 @@ export async function raw(
   event: LambdaFunctionURLEvent,
   deps?: NextBestOfferDeps,
 ): Promise<APIGatewayProxyStructuredResultV2> {
-  const d = deps ?? { store: store(), engine: engine(), clock: systemClock };
+  const d = deps ?? { store: store(), engine: renderingEngine(), clock: systemClock };
   const method = event.requestContext.http.method;
   const route = ROUTE.exec(event.rawPath);
   try {

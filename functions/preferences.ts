@@ -4,7 +4,7 @@ import type { APIGatewayProxyStructuredResultV2, LambdaFunctionURLEvent } from '
 import { systemClock } from '#shared/domain/ports.ts';
 import { InvalidInputError } from '#shared/errors.ts';
 import { escapeHtml } from '#shared/html.ts';
-import { CHANNELS, type Channel, PURPOSES, type Purpose } from '#shared/strategy/schema.ts';
+import { CHANNELS, type Channel, PURPOSES, type Purpose } from '#shared/strategy/vocabulary.ts';
 import {
   InvalidLinkError,
   oneClickUnsubscribe,
@@ -16,7 +16,9 @@ import {
   updatePreferences,
   type VerifiedLink,
 } from '#shared/use-cases/preferences.ts';
-import { engine, linkKey, logger, store } from './platform.ts';
+import { engine, store } from './platform/engine.ts';
+import { logger } from './platform/observability.ts';
+import { linkKey } from './platform/secrets.ts';
 
 /**
  * The `preferences` Lambda function URL: the links in every message.

@@ -1,5 +1,6 @@
 import { applyCustomerEvent } from '#shared/use-cases/customer-data.ts';
-import { customerDataDeps, logger } from './platform.ts';
+import { customerDataDeps } from './platform/customer-data.ts';
+import { logger } from './platform/observability.ts';
 import { sqsBatchHandler } from './sqs-batch.ts';
 
 /**

@@ -5,7 +5,8 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { InvalidInputError } from '#shared/errors.ts';
 import type { QueueName } from '#shared/metrics/catalogue.ts';
 import { deadLetterObservation } from '#shared/metrics/emit.ts';
-import { deadLetters, flushMetrics, logger, observe } from './platform.ts';
+import { deadLetters } from './platform/dead-letters.ts';
+import { flushMetrics, logger, observe } from './platform/observability.ts';
 
 /**
  * The one shape of every queue-fed function: partial batch responses (a failing record is retried

@@ -1,17 +1,17 @@
-import * as z from 'zod';
 import { ConfigError } from './errors.ts';
+import * as z from './validation.ts';
 
 /**
  * Parses the environment once into a typed, frozen object. Every function declares just the
  * variables it reads; a missing or malformed one fails start-up with the variable's name (and never
  * its value, which may be a secret).
  *
- * @example const config = loadConfig({ TABLE_NAME: z.string().min(1) });
+ * @example const config = loadConfig({ TABLE_NAME: env.name() });
  */
-export function loadConfig<Shape extends z.ZodRawShape>(
+export function loadConfig<Shape extends Record<string, z.core.$ZodType>>(
   shape: Shape,
   env: Record<string, string | undefined> = process.env,
-): Readonly<z.infer<z.ZodObject<Shape>>> {
+): Readonly<z.output<z.ZodMiniObject<Shape>>> {
   const result = z.object(shape).safeParse(env);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
@@ -29,17 +29,17 @@ export function loadConfig<Shape extends z.ZodRawShape>(
 
 /** Reusable variable parsers. */
 export const env = {
-  name: () => z.string().trim().min(1),
-  integer: (min = 0) => z.coerce.number().int().min(min),
+  name: () => z.string().check(z.trim(), z.minLength(1)),
+  integer: (min = 0) => z.pipe(z.coerce.number(), z.int().check(z.gte(min))),
   url: () => z.url(),
   list: () =>
-    z
-      .string()
-      .transform((s) =>
+    z.pipe(
+      z.string(),
+      z.transform((s) =>
         s
           .split(',')
           .map((x) => x.trim())
           .filter(Boolean),
-      )
-      .pipe(z.array(z.string())),
+      ),
+    ),
 } as const;

@@ -5,17 +5,17 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { cdkBundling, STRATEGY_VARIABLE, strategyBuild } from './function-bundling.ts';
 import { acknowledge } from './nag.ts';
 
 /** The repository root (where package.json and package-lock.json live), independent of the cwd. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** The variable the composition root (`functions/platform.ts`) reads the strategy from. */
-export const STRATEGY_VARIABLE = 'CONTACT_STRATEGY_JSON';
+export { STRATEGY_VARIABLE };
 
 /**
  * Environment variables a caller may not set: the construct sets the first four itself, and the
@@ -35,13 +35,6 @@ const RESERVED_ENVIRONMENT = [
  * well before that.
  */
 export const MAX_BUNDLED_STRATEGY_BYTES = 120_000;
-
-/**
- * ESM bundles have no `require`; CommonJS dependencies that esbuild inlines (the X-Ray SDK under the
- * Powertools tracer, for one) still call it. The alias avoids clashing with a bundled `createRequire`.
- */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __platformCreateRequire } from 'node:module'; const require = __platformCreateRequire(import.meta.url);";
 
 /** Properties of {@link PlatformFunction}. */
 export interface PlatformFunctionProps {
@@ -67,9 +60,10 @@ export interface PlatformFunctionProps {
   /** @default 'ContactTriggers' */
   readonly metricsNamespace?: string;
   /**
-   * The validated contact strategy with its templates as one JSON string (`strategyBundleJson`),
-   * inlined into the code at build time: esbuild's `define` replaces the expression
-   * `process.env.CONTACT_STRATEGY_JSON`, which `functions/platform.ts` reads literally. Required for
+   * The validated, sealed contact strategy with its templates as one JSON string
+   * (`strategyBundleJson`), inlined into the code at build time (`strategyBuild`): esbuild's `define`
+   * replaces the expression `process.env.CONTACT_STRATEGY_JSON`, which `functions/platform/engine.ts`
+   * reads literally, and its templates arrive precompiled. Required for
    * every function that runs the decision engine (`engine()`, also through `store()`); leave it out
    * for the others. Never an environment variable: Lambda's 4 KB limit and console would both be in
    * the way, and the code and its strategy then deploy as one unit.
@@ -94,11 +88,8 @@ export interface PlatformFunctionProps {
  * The role is created here without the `AWSLambdaBasicExecutionRole` managed policy: the function
  * may write to its own log group only.
  *
- * The AWS SDK v3 clients are bundled (`bundleAwsSDK`) rather than taken from the runtime: the
- * versions are then the ones pinned in package-lock.json and tested locally, not whatever the
- * runtime ships that week, and esbuild keeps only the clients used. A bundled, minified client
- * loads from one file; whether that beats the runtime's copy on cold start is debated and small
- * either way, while reproducibility is not.
+ * The bundle itself (ESM, minified, the runtime's AWS SDK, precompiled templates) is defined once in
+ * `function-bundling.ts`, which the bench and the bundle tests use too.
  */
 export class PlatformFunction extends Construct implements iam.IGrantable {
   readonly function: NodejsFunction;
@@ -188,20 +179,9 @@ export class PlatformFunction extends Construct implements iam.IGrantable {
         POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        bundleAwsSDK: true,
-        ...(strategy !== undefined && {
-          // A JS expression: the JSON text as a string literal.
-          define: { [`process.env.${STRATEGY_VARIABLE}`]: JSON.stringify(strategy) },
-        }),
-      },
+      // One definition of the build for synth, bench and tests (function-bundling.ts); the strategy's
+      // templates arrive precompiled, so the bundle carries Handlebars' runtime only.
+      bundling: cdkBundling(strategy === undefined ? undefined : strategyBuild(strategy)),
     });
 
     acknowledge(

@@ -8,7 +8,7 @@ import {
 } from '#shared/domain/customer.ts';
 import type { Decision, Fact, Outcome, Reason } from '#shared/domain/decision.ts';
 import type { Channel } from '#shared/strategy/schema.ts';
-import { templateLocales } from '#shared/strategy/templates.ts';
+import { templateLocales } from '#shared/strategy/vocabulary.ts';
 import type { CapRule, CompiledCampaign, Engine } from './compile.ts';
 import { businessKeyAt, parseTriggerEvent, type TriggerEvent } from './event.ts';
 import { bucketOf } from './hash.ts';

@@ -1,7 +1,8 @@
 import type { CustomerState, Profile, SendEntry } from '#shared/domain/customer.ts';
 import type { Fact, Reason } from '#shared/domain/decision.ts';
-import { CHANNELS, type Channel, type Moment, type Strategy } from '#shared/strategy/schema.ts';
+import type { Strategy } from '#shared/strategy/schema.ts';
 import type { TemplateSet } from '#shared/strategy/templates.ts';
+import { CHANNELS, type Channel, type Moment } from '#shared/strategy/vocabulary.ts';
 import type { CompiledCampaign, Engine } from './compile.ts';
 import { activityCount, consentFor, fullCap, selectChannels } from './decide.ts';
 import type { TriggerEvent } from './event.ts';
@@ -349,6 +350,15 @@ function textSet(
     },
     layout,
   };
+}
+
+/** The template sets of every moment text of the strategy (for the build, which precompiles them). */
+export function momentTextSets(strategy: Strategy, layout: TemplateSet['layout']): TemplateSet[] {
+  return strategy.campaigns.flatMap((campaign) =>
+    Object.values(campaign.moments ?? {}).flatMap((text) =>
+      text === undefined ? [] : [textSet(text, strategy.defaults.locale, layout)],
+    ),
+  );
 }
 
 const textSets = new WeakMap<Engine, Map<string, TemplateSet>>();

@@ -322,7 +322,9 @@ export function templateProblems(set: TemplateSet, options: { maxSmsParts?: numb
 // Handlebars: one isolated instance, compiled templates cached by (mode, source).
 
 type Program = hbs.AST.Program;
-type Mode = 'html' | 'text';
+export type Mode = 'html' | 'text';
+type TemplateSpecification = Parameters<typeof Handlebars.template>[0];
+type CompileOptions = NonNullable<Parameters<typeof Handlebars.precompile>[1]>;
 type HelperOptions = Handlebars.HelperOptions;
 
 const handlebars = Handlebars.create();
@@ -341,13 +343,130 @@ const CACHE_LIMIT = 5_000;
 /** Keyed by the source string itself (one Map per mode), so a lookup never builds a new key string. */
 const caches: Record<Mode, Map<string, Handlebars.TemplateDelegate>> = { html: new Map(), text: new Map() };
 
+/**
+ * Templates compiled at build time ({@link precompiledTemplatesModule}), by mode and source; never
+ * evicted. A Lambda bundle has only Handlebars' runtime (the build aliases `handlebars` to
+ * `handlebars/runtime`, see infra/constructs/function-bundling.ts) and renders from these alone.
+ */
+const precompiled: Record<Mode, Map<string, Handlebars.TemplateDelegate>> = {
+  html: new Map(),
+  text: new Map(),
+};
+
+/** One precompiled template: its mode, the string it is looked up by, and Handlebars' template spec. */
+export type PrecompiledTemplate = readonly [mode: Mode, key: string, spec: TemplateSpecification];
+
+/**
+ * Installs templates that the build precompiled ({@link precompiledTemplateEntries}); the composition
+ * root calls this once at cold start. They run on this module's Handlebars instance, so with the same
+ * helpers and protections as templates compiled here. A template is then looked up by its key, which
+ * the build may have put in the template set in place of the source (the code carries the text).
+ */
+export function usePrecompiledTemplates(templates: readonly PrecompiledTemplate[]): void {
+  for (const [mode, key, spec] of templates) precompiled[mode].set(key, handlebars.template(spec));
+}
+
+/**
+ * Every template string a strategy can render, with its mode, once each: each part of each template,
+ * the brand layout, and the given extra sets (the campaigns' moment texts). The same parts as
+ * {@link templateProblems} checks, so what validated is what gets precompiled.
+ */
+export function templateSources(sets: readonly TemplateSet[]): [Mode, string][] {
+  const found: Record<Mode, Set<string>> = { html: new Set(), text: new Set() };
+  for (const set of sets) {
+    for (const file of Object.values(set.templates)) {
+      for (const t of Object.values(file.email ?? {})) {
+        found.text.add(t.subject).add(t.text);
+        if (t.html !== undefined) found.html.add(t.html);
+        if (t.preheader !== undefined) found.text.add(t.preheader);
+      }
+      for (const text of Object.values(file.sms ?? {})) found.text.add(text);
+      for (const t of Object.values(file.push ?? {})) found.text.add(t.title).add(t.body);
+      for (const payload of Object.values(file.webhook ?? {})) {
+        forEachString(payload, '', (source) => void found.text.add(source));
+      }
+    }
+    found.html.add(set.layout.html);
+    found.text.add(set.layout.text);
+  }
+  return [
+    ...[...found.html].map((s): [Mode, string] => ['html', s]),
+    ...[...found.text].map((s): [Mode, string] => ['text', s]),
+  ];
+}
+
+/**
+ * Every template of `sources` ({@link templateSources}) precompiled by Handlebars exactly as {@link compile} compiles it, each as
+ * the JavaScript source of a `[mode, key, spec]` entry (see {@link PrecompiledTemplate}), the key
+ * being `keyOf(source)`. Build time only: it needs the Handlebars compiler, which a Lambda bundle does
+ * not carry.
+ */
+export function precompiledTemplateEntries(
+  sources: readonly (readonly [Mode, string])[],
+  keyOf: (source: string) => string = (source) => source,
+): string[] {
+  return sources.map(([mode, source]) => {
+    // Handlebars 4.6+ always gives templates `container.lookupProperty`; the fallback it still emits
+    // into every function is dead code (about 100 bytes a function). (Typed as a spec, precompile
+    // returns the spec's JavaScript source.)
+    const spec = String(handlebars.precompile(prepared(source), compileOptions(mode))).replaceAll(
+      LOOKUP_PROPERTY_FALLBACK,
+      'container.lookupProperty',
+    );
+    return `[${JSON.stringify(mode)},${JSON.stringify(keyOf(source))},${spec}]`;
+  });
+}
+
+const LOOKUP_PROPERTY_FALLBACK = `container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    }`;
+
+/**
+ * The options both ways of compiling use: HTML escaping in html mode only, and the platform's own
+ * helpers declared known, so a call goes straight to the registered helper instead of trying the
+ * data first (same result, since they are always registered; shorter precompiled code).
+ */
+const compileOptions = (mode: Mode): CompileOptions => ({
+  noEscape: mode === 'text',
+  knownHelpers: { [FIELD]: true, eq: true, date: true, money: true },
+});
+
+/**
+ * The AST both ways of compiling use: fields routed through FIELD, and source locations dropped (the
+ * compiler would put each mustache's line and column into every helper call, a third of the
+ * precompiled code; nothing reads them at run time).
+ */
+function prepared(source: string): Program {
+  const program = routeFields(handlebars.parse(source));
+  withoutLocations(program);
+  return program;
+}
+
+function withoutLocations(node: unknown): void {
+  if (Array.isArray(node)) for (const item of node) withoutLocations(item);
+  else if (typeof node === 'object' && node !== null) {
+    const record = node as Record<string, unknown>;
+    delete record.loc;
+    for (const value of Object.values(record)) withoutLocations(value);
+  }
+}
+
 function compile(source: string, mode: Mode): Handlebars.TemplateDelegate {
+  const built = precompiled[mode].get(source);
+  if (built) return built;
   const cache = caches[mode];
   let template = cache.get(source);
   if (!template) {
+    if (typeof handlebars.compile !== 'function') {
+      // A Lambda bundle has only the runtime: every template must have come precompiled.
+      throw new Error('this template was not precompiled at build time and this build has no compiler');
+    }
     if (cache.size >= CACHE_LIMIT) cache.clear();
     // Compiling our own rewritten AST is safe: it only moves parsed paths into a call of FIELD.
-    template = handlebars.compile(routeFields(handlebars.parse(source)), { noEscape: mode === 'text' });
+    template = handlebars.compile(prepared(source), compileOptions(mode));
     cache.set(source, template);
   }
   return template;

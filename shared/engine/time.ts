@@ -1,4 +1,4 @@
-import { DURATION } from '#shared/strategy/schema.ts';
+import { DURATION } from '#shared/strategy/vocabulary.ts';
 
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 export const DAY_MS = UNIT_MS.d;

@@ -1,9 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { type Document, LineCounter, parseDocument } from 'yaml';
-import { momentTextProblems } from '#shared/engine/moments.ts';
-import { templateProblems } from '#shared/engine/render.ts';
+import { momentTextProblems, momentTextSets } from '#shared/engine/moments.ts';
+import { precompiledTemplateEntries, templateProblems, templateSources } from '#shared/engine/render.ts';
 import { StrategyValidationError } from '#shared/errors.ts';
+import { openSealedStrategy, sealStrategy } from './bundle.ts';
 import type { Strategy } from './schema.ts';
 import { type TemplateFile, type TemplateSet, templateFileSchema } from './templates.ts';
 import { formatPath, type Problem, validateStrategy, zodProblems } from './validate.ts';
@@ -106,12 +107,87 @@ export function loadStrategyFile(file: string): Strategy {
 }
 
 /**
- * The strategy as the functions receive it: the YAML document and the templates as one JSON string,
+ * The strategy as the functions receive it: the validated strategy and its templates, sealed
+ * (`sealStrategy`, with the YAML document for the build steps that re-read it) as one JSON string,
  * validated here (at synth) and inlined into each bundle (`CONTACT_STRATEGY_JSON`), so a function
- * never parses YAML or reads a file, and a deployed function can only run a strategy that validated.
+ * never parses YAML, reads a file or re-validates, and a deployed function can only run a strategy
+ * that validated.
  */
 export function strategyBundleJson(file: string, templatesDir = join(dirname(file), 'templates')): string {
-  const { templates } = loadCompiledStrategy(file, templatesDir);
+  const { strategy, templates } = loadCompiledStrategy(file, templatesDir);
   const document = parseDocument(readFileSync(file, 'utf8')).toJS({ maxAliasCount: 50 }) as unknown;
-  return JSON.stringify({ document, templates });
+  return sealStrategy(document, strategy, templates);
+}
+
+/** The name the precompiled-templates module exports (see infra/constructs/function-bundling.ts). */
+export const PRECOMPILED_TEMPLATES_EXPORT = '__contactPrecompiledTemplates';
+
+/** What a Lambda bundle gets of a sealed strategy (see {@link lambdaStrategy}). */
+export interface LambdaStrategy {
+  /** The sealed strategy without the YAML document, each template text replaced by its key. */
+  readonly json: string;
+  /** An ES module exporting {@link PRECOMPILED_TEMPLATES_EXPORT}: every template, precompiled. */
+  readonly precompiledModule: string;
+}
+
+/**
+ * The strategy as a Lambda bundle carries it: every template a strategy can render (message
+ * templates, the brand layout, the campaigns' moment texts) precompiled by Handlebars into a module
+ * the build injects, so that a function ships Handlebars' runtime and no compiler; and the sealed
+ * JSON with each template text replaced by a short key (`\u0000t<n>`) that finds its precompiled
+ * template: the text lives once, in the code. Functions that render nothing carry the keys only.
+ * Build time only.
+ */
+export function lambdaStrategy(bundleJson: string): LambdaStrategy {
+  const compiled = openSealedStrategy(bundleJson);
+  const keys = new Map<string, string>();
+  const keyOf = (source: string): string => {
+    let key = keys.get(source);
+    if (key === undefined) {
+      key = `\u0000t${keys.size}`;
+      keys.set(source, key);
+    }
+    return key;
+  };
+  const keyed = (value: unknown): unknown =>
+    typeof value === 'string'
+      ? keyOf(value)
+      : Array.isArray(value)
+        ? value.map(keyed)
+        : typeof value === 'object' && value !== null
+          ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, keyed(v)]))
+          : value;
+  const { templates } = compiled;
+  const keyedTemplates = {
+    templates: Object.fromEntries(
+      Object.entries(templates.templates).map(([id, file]) => [
+        id,
+        {
+          ...(file.description !== undefined && { description: file.description }),
+          ...channelsKeyed(file, keyed),
+        },
+      ]),
+    ),
+    layout: { html: keyOf(templates.layout.html), text: keyOf(templates.layout.text) },
+  } as TemplateSet;
+  // An array rather than an object keyed by text, so that no text can become a key like `__proto__`.
+  const { layout } = templates;
+  const momentTexts = templateSources(momentTextSets(compiled.strategy, layout)).filter(
+    ([mode, source]) => source !== (mode === 'html' ? layout.html : layout.text),
+  );
+  const entries = [
+    ...precompiledTemplateEntries(templateSources([templates]), keyOf),
+    // Moment texts stay in the strategy, looked up by their own (short) text.
+    ...precompiledTemplateEntries(momentTexts),
+  ];
+  const precompiledModule = `export const ${PRECOMPILED_TEMPLATES_EXPORT} = [\n${entries.join(',\n')}\n];\n`;
+  return { json: sealStrategy(undefined, compiled.strategy, keyedTemplates), precompiledModule };
+}
+
+function channelsKeyed(file: TemplateFile, keyed: (value: unknown) => unknown): Partial<TemplateFile> {
+  const out: Record<string, unknown> = {};
+  for (const channel of ['email', 'sms', 'push', 'webhook'] as const) {
+    if (file[channel] !== undefined) out[channel] = keyed(file[channel]);
+  }
+  return out as Partial<TemplateFile>;
 }

@@ -1,4 +1,15 @@
 import * as z from 'zod';
+import { CHANNELS, DURATION, MOMENTS, PURPOSES } from './vocabulary.ts';
+
+export {
+  CHANNELS,
+  type Channel,
+  DURATION,
+  MOMENTS,
+  type Moment,
+  PURPOSES,
+  type Purpose,
+} from './vocabulary.ts';
 
 /**
  * The contact-strategy file's schema. One zod schema is the single source of truth: it validates the
@@ -11,8 +22,6 @@ import * as z from 'zod';
 
 const fail = (what: string) => (issue: { input?: unknown }) => `${JSON.stringify(issue.input)} ${what}`;
 
-/** `30m`, `12h`, `7d`, `2w` — minutes, hours, days, weeks. */
-export const DURATION = /^([1-9]\d{0,5})(m|h|d|w)$/;
 export const duration = z
   .string({ error: fail('is not a duration (use 7d, 12h, 30m)') })
   .regex(DURATION, { error: fail('is not a duration (use 7d, 12h, 30m)') })
@@ -75,18 +84,13 @@ const identifier = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, {
   error: fail('is not an id (lower-case letters, digits and -, max 63)'),
 });
 
-export const PURPOSES = ['marketing', 'service', 'research', 'partners'] as const;
 export const purpose = z.enum(PURPOSES, {
   error: fail(`is not a consent purpose (use ${PURPOSES.join(', ')})`),
 });
 
-export const CHANNELS = ['email', 'sms', 'push', 'webhook'] as const;
-export type Channel = (typeof CHANNELS)[number];
 export const channel = z.enum(CHANNELS, { error: fail(`is not a channel (use ${CHANNELS.join(', ')})`) });
 
 /** Contact moments: the customer is already in contact (at the till, on the phone, on the website). */
-export const MOMENTS = ['till', 'call', 'web'] as const;
-export type Moment = (typeof MOMENTS)[number];
 
 const momentText = z
   .union([
@@ -305,6 +309,5 @@ export type CampaignCap = Campaign['caps'][number];
 export type AttributeFilter = z.output<typeof attributeFilter>;
 export type Variant = Campaign['variants'][number];
 export type QuietHours = z.output<typeof quietHours>;
-export type Purpose = (typeof PURPOSES)[number];
 export type CampaignMoments = z.output<typeof moments>;
 export type CampaignChannel = Campaign['channels'][number];

@@ -1,5 +1,4 @@
 import * as z from 'zod';
-import type { Channel } from './schema.ts';
 
 /**
  * Message templates: one YAML file per template id in `strategy/templates/<id>.yaml`, with a section
@@ -62,7 +61,4 @@ export interface TemplateSet {
   readonly layout: { readonly html: string; readonly text: string };
 }
 
-/** The locales a template offers for a channel (empty when it lacks the channel). */
-export function templateLocales(template: TemplateFile, channel: Channel): string[] {
-  return Object.keys(template[channel] ?? {});
-}
+export { templateLocales } from './vocabulary.ts';

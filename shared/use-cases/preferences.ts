@@ -7,7 +7,7 @@ import type { ConsentLedgerEntry, CustomerDataStore, CustomerStore } from '#shar
 import { consentFor } from '#shared/engine/decide.ts';
 import { CUSTOMER_ID } from '#shared/engine/event.ts';
 import { InvalidInputError } from '#shared/errors.ts';
-import { CHANNELS, type Channel, PURPOSES, type Purpose } from '#shared/strategy/schema.ts';
+import { CHANNELS, type Channel, PURPOSES, type Purpose } from '#shared/strategy/vocabulary.ts';
 
 /**
  * What a customer can do through the signed links in every message (DESIGN.md: Lambda function URL
