@@ -40,26 +40,63 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
 }
 
 const HOUR_MS = 3_600_000;
-/** Offsets (ms) per zone and UTC hour: zones change offset only at (quarter-)hour boundaries. */
-const offsets = new Map<string, number>();
+const SLOT_MS = HOUR_MS / 4;
+/** Quarter hours per block of the offset cache. */
+const BLOCK_SLOTS = 24;
+/** Offsets (ms) per zone and block of six UTC hours. */
+const offsets = new Map<string, Map<number, number>>();
+/** Offsets per zone and UTC quarter hour, in the blocks where the offset changes. */
+const slotOffsets = new Map<string, Map<number, number>>();
+
+/** The zone's UTC offset at the start of a quarter hour, from `Intl`. */
+function offsetAt(slot: number, timeZone: string): number {
+  const start = slot * SLOT_MS;
+  const p = intlParts(start, timeZone);
+  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute) - start;
+}
+
+function cacheOf(cache: Map<string, Map<number, number>>, timeZone: string): Map<number, number> {
+  let map = cache.get(timeZone);
+  if (!map) {
+    map = new Map();
+    cache.set(timeZone, map);
+  }
+  if (map.size > 50_000) map.clear();
+  return map;
+}
+
+/**
+ * The zone's offset for an instant. Zones change offset only at (quarter-)hour boundaries, and never
+ * twice within six hours, so the offset is known for a whole block of six hours when its start and
+ * the next block's start agree; a block with a change is looked up per quarter hour.
+ */
+function zoneOffset(ms: number, timeZone: string): number {
+  const slot = Math.floor(ms / SLOT_MS);
+  const block = Math.floor(slot / BLOCK_SLOTS);
+  const blocks = cacheOf(offsets, timeZone);
+  let offset = blocks.get(block);
+  if (offset === undefined) {
+    const begin = offsetAt(block * BLOCK_SLOTS, timeZone);
+    offset = begin === offsetAt((block + 1) * BLOCK_SLOTS, timeZone) ? begin : Number.NaN;
+    blocks.set(block, offset);
+  }
+  if (!Number.isNaN(offset)) return offset;
+  const slots = cacheOf(slotOffsets, timeZone);
+  let own = slots.get(slot);
+  if (own === undefined) {
+    own = offsetAt(slot, timeZone);
+    slots.set(slot, own);
+  }
+  return own;
+}
 
 /**
  * Wall-clock parts of an instant in an IANA time zone. `Intl` is slow (microseconds per call), and the
- * engine asks this for every deferral check, so the zone's offset is cached per UTC quarter hour and
- * the parts are computed from it.
+ * engine asks this for every deferral check, so the zone's offset is cached (see `zoneOffset`) and the
+ * parts are computed from it.
  */
 export function localParts(ms: number, timeZone: string): LocalParts {
-  const slot = Math.floor(ms / (HOUR_MS / 4));
-  const key = `${timeZone}|${slot}`;
-  let offset = offsets.get(key);
-  if (offset === undefined) {
-    const start = slot * (HOUR_MS / 4);
-    const p = intlParts(start, timeZone);
-    offset = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute) - start;
-    if (offsets.size > 50_000) offsets.clear();
-    offsets.set(key, offset);
-  }
-  const local = new Date(ms + offset);
+  const local = new Date(ms + zoneOffset(ms, timeZone));
   return {
     year: local.getUTCFullYear(),
     month: local.getUTCMonth() + 1,
