@@ -11,8 +11,8 @@ import type { Channel } from '#shared/strategy/schema.ts';
 import type { TemplateFile } from '#shared/strategy/templates.ts';
 import type { CapRule, CompiledCampaign, Engine } from './compile.ts';
 import { businessKeyAt, parseTriggerEvent, type TriggerEvent } from './event.ts';
-import { bucketOf } from './hash.ts';
-import { DAY_MS, localClock, quietHoursEnd, utcDay } from './time.ts';
+import { bucketOf3 } from './hash.ts';
+import { DAY_MS, isoString, localClock, quietHoursEnd, utcDay } from './time.ts';
 
 export interface DecideInput {
   /** The EventBridge event, as received (unchecked). */
@@ -289,7 +289,7 @@ function evaluate(ctx: Context, c: CompiledCampaign, extraSends: readonly SendEn
   if (!profile || state.erased) return suppressed(ctx, c, key, facts, 'unknown_customer');
   const first = state.decided[decidedKey(key)];
   if (first !== undefined) {
-    facts.push({ kind: 'duplicate', idempotencyKey: key, firstDecidedAt: new Date(first).toISOString() });
+    facts.push({ kind: 'duplicate', idempotencyKey: key, firstDecidedAt: isoString(first) });
     return suppressed(ctx, c, key, facts, 'duplicate');
   }
   for (const test of c.audience) {
@@ -311,7 +311,7 @@ function evaluate(ctx: Context, c: CompiledCampaign, extraSends: readonly SendEn
   const expiresAt = c.expiresMs === undefined ? undefined : event.time + c.expiresMs;
   if (expiresAt !== undefined && now > expiresAt) {
     // (An offer still valid shows its expiry in the decision's expiresAt instead.)
-    facts.push({ kind: 'expiry', expiresAt: new Date(expiresAt).toISOString() });
+    facts.push({ kind: 'expiry', expiresAt: isoString(expiresAt) });
     return suppressed(ctx, c, key, facts, 'expired');
   }
   const sends = extraSends.length > 0 ? [...state.sends, ...extraSends] : state.sends;
@@ -320,7 +320,7 @@ function evaluate(ctx: Context, c: CompiledCampaign, extraSends: readonly SendEn
   }
 
   // Variant first: which channels a message can use depends on the variant's template.
-  const variantBucket = bucketOf(`${event.customerId}#${campaign.id}#variant`);
+  const variantBucket = bucketOf3(event.customerId, campaign.id, 'variant');
   const variant =
     c.variantBounds.find((v) => variantBucket < v.upTo) ?? c.variantBounds[c.variantBounds.length - 1];
   if (!variant) return suppressed(ctx, c, key, facts, 'no_channel');
@@ -341,7 +341,7 @@ function evaluate(ctx: Context, c: CompiledCampaign, extraSends: readonly SendEn
   }
 
   const reserves: SendEntry = { at: now, campaignId: campaign.id, purpose: campaign.purpose, channel };
-  const holdoutBucket = bucketOf(`${event.customerId}#${campaign.id}#holdout`);
+  const holdoutBucket = bucketOf3(event.customerId, campaign.id, 'holdout');
   if (c.holdoutBuckets > 0) {
     if (holdoutBucket < c.holdoutBuckets) {
       // A held-out customer takes the cap slot a send would have taken (campaign, contact-rule and
@@ -373,8 +373,8 @@ function evaluate(ctx: Context, c: CompiledCampaign, extraSends: readonly SendEn
   decision.channel = channel;
   decision.variant = variant.id;
   decision.fallbackChannels = usable.slice(1);
-  if (expiresAt !== undefined) decision.expiresAt = new Date(expiresAt).toISOString();
-  if (reason) decision.sendAt = new Date(sendAt).toISOString();
+  if (expiresAt !== undefined) decision.expiresAt = isoString(expiresAt);
+  if (reason) decision.sendAt = isoString(sendAt);
   return { decision, reserves };
 }
 
@@ -400,7 +400,7 @@ function invalid(
     customerId,
     outcome: 'suppressed',
     reason: 'invalid_event',
-    decidedAt: new Date(now).toISOString(),
+    decidedAt: isoString(now),
     idempotencyKey: `${eventId}#${campaignId}`,
     facts: [{ kind: 'invalid', problem }],
   }));
@@ -414,19 +414,6 @@ function safeMatch(c: CompiledCampaign, event: unknown): boolean {
   }
 }
 
-/** `new Date(ms).toISOString()`, memoised for the last instant: a replay decides many events at one time. */
-const isoTime = (() => {
-  let lastMs = Number.NaN;
-  let last = '';
-  return (ms: number): string => {
-    if (ms !== lastMs) {
-      last = new Date(ms).toISOString();
-      lastMs = ms;
-    }
-    return last;
-  };
-})();
-
 /**
  * The decision engine: a pure function of (event, customer state, strategy, now) that returns one
  * decision per campaign the event triggers. No I/O; the same input always gives the same output.
@@ -439,7 +426,7 @@ const isoTime = (() => {
 export function decide(engine: Engine, { event, state, now, campaignIds }: DecideInput): Decision[] {
   const parsed = parseTriggerEvent(event);
   if ('problem' in parsed) return invalid(engine, event, parsed.problem, campaignIds, now);
-  const ctx: Context = { engine, event: parsed, state, now, decidedAt: isoTime(now) };
+  const ctx: Context = { engine, event: parsed, state, now, decidedAt: isoString(now) };
   const wanted = campaignIds && new Set(campaignIds);
   const decisions: Decision[] = [];
 
@@ -454,7 +441,7 @@ export function decide(engine: Engine, { event, state, now, campaignIds }: Decid
           customerId: parsed.customerId,
           outcome: 'suppressed',
           reason: 'rule_not_met',
-          decidedAt: new Date(now).toISOString(),
+          decidedAt: isoString(now),
           idempotencyKey: `${parsed.id}#${id}`,
           facts: [{ kind: 'pattern', matched: false }],
         });

@@ -11,7 +11,33 @@ export function durationMs(duration: string): number {
 }
 
 /** `YYYY-MM-DD` of an epoch-ms instant in UTC. */
-export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+export const utcDay = (ms: number): string => isoString(ms).slice(0, 10);
+
+const TWO = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+const THREE = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+let cachedDay = Number.NaN;
+let cachedPrefix = '';
+
+/**
+ * `new Date(ms).toISOString()`, the same text (and the same RangeError for an invalid time), faster:
+ * the date part is kept per UTC day and the time of day is put together from tables.
+ */
+export function isoString(time: number): string {
+  const ms = Math.trunc(time); // as Date does
+  const day = Math.floor(ms / DAY_MS);
+  if (day !== cachedDay) {
+    const iso = new Date(ms).toISOString();
+    cachedPrefix = iso.slice(0, iso.indexOf('T') + 1);
+    cachedDay = day;
+  }
+  let rest = ms - day * DAY_MS;
+  const hour = Math.floor(rest / 3_600_000);
+  rest -= hour * 3_600_000;
+  const minute = Math.floor(rest / 60_000);
+  rest -= minute * 60_000;
+  const second = Math.floor(rest / 1000);
+  return `${cachedPrefix}${TWO[hour]}:${TWO[minute]}:${TWO[second]}.${THREE[rest - second * 1000]}Z`;
+}
 
 export interface LocalParts {
   year: number;
