@@ -5,18 +5,26 @@ export const DAY_MS = UNIT_MS.d;
 
 /** `7d` → milliseconds. The schema guarantees the format; anything else is a programming error. */
 export function durationMs(duration: string): number {
-  const match = DURATION.exec(duration);
-  if (!match) throw new TypeError(`not a duration: ${duration}`);
-  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+  let ms = durations.get(duration);
+  if (ms === undefined) {
+    const match = DURATION.exec(duration);
+    if (!match) throw new TypeError(`not a duration: ${duration}`);
+    ms = Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+    if (durations.size > 1000) durations.clear();
+    durations.set(duration, ms);
+  }
+  return ms;
 }
+/** A strategy names a handful of durations; the use cases convert them on every event. */
+const durations = new Map<string, number>();
 
 /** `YYYY-MM-DD` of an epoch-ms instant in UTC. */
 export const utcDay = (ms: number): string => isoString(ms).slice(0, 10);
 
 const TWO = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
 const THREE = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
-let cachedDay = Number.NaN;
-let cachedPrefix = '';
+/** `YYYY-MM-DDT` per UTC day number: a decision names a few days (now, a send time, an expiry). */
+const dayPrefixes = new Map<number, string>();
 
 /**
  * `new Date(ms).toISOString()`, the same text (and the same RangeError for an invalid time), faster:
@@ -25,10 +33,12 @@ let cachedPrefix = '';
 export function isoString(time: number): string {
   const ms = Math.trunc(time); // as Date does
   const day = Math.floor(ms / DAY_MS);
-  if (day !== cachedDay) {
-    const iso = new Date(ms).toISOString();
-    cachedPrefix = iso.slice(0, iso.indexOf('T') + 1);
-    cachedDay = day;
+  let prefix = dayPrefixes.get(day);
+  if (prefix === undefined) {
+    const iso = new Date(ms).toISOString(); // throws the RangeError for an invalid time
+    prefix = iso.slice(0, iso.indexOf('T') + 1);
+    if (dayPrefixes.size > 10_000) dayPrefixes.clear();
+    dayPrefixes.set(day, prefix);
   }
   let rest = ms - day * DAY_MS;
   const hour = Math.floor(rest / 3_600_000);
@@ -36,7 +46,7 @@ export function isoString(time: number): string {
   const minute = Math.floor(rest / 60_000);
   rest -= minute * 60_000;
   const second = Math.floor(rest / 1000);
-  return `${cachedPrefix}${TWO[hour]}:${TWO[minute]}:${TWO[second]}.${THREE[rest - second * 1000]}Z`;
+  return `${prefix}${TWO[hour]}:${TWO[minute]}:${TWO[second]}.${THREE[rest - second * 1000]}Z`;
 }
 
 export interface LocalParts {
@@ -71,14 +81,20 @@ const SLOT_MS = HOUR_MS / 4;
 const BLOCK_SLOTS = 24;
 /** Offsets (ms) per zone and block of six UTC hours. */
 const offsets = new Map<string, Map<number, number>>();
-/** Offsets per zone and UTC quarter hour, in the blocks where the offset changes. */
+/** Offsets per zone and UTC quarter hour: block bounds, and every quarter hour of a block with a change. */
 const slotOffsets = new Map<string, Map<number, number>>();
 
-/** The zone's UTC offset at the start of a quarter hour, from `Intl`. */
+/** The zone's UTC offset at the start of a quarter hour, from `Intl` (each asked once). */
 function offsetAt(slot: number, timeZone: string): number {
-  const start = slot * SLOT_MS;
-  const p = intlParts(start, timeZone);
-  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute) - start;
+  const slots = cacheOf(slotOffsets, timeZone);
+  let offset = slots.get(slot);
+  if (offset === undefined) {
+    const start = slot * SLOT_MS;
+    const p = intlParts(start, timeZone);
+    offset = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute) - start;
+    slots.set(slot, offset);
+  }
+  return offset;
 }
 
 function cacheOf(cache: Map<string, Map<number, number>>, timeZone: string): Map<number, number> {
@@ -106,14 +122,7 @@ function zoneOffset(ms: number, timeZone: string): number {
     offset = begin === offsetAt((block + 1) * BLOCK_SLOTS, timeZone) ? begin : Number.NaN;
     blocks.set(block, offset);
   }
-  if (!Number.isNaN(offset)) return offset;
-  const slots = cacheOf(slotOffsets, timeZone);
-  let own = slots.get(slot);
-  if (own === undefined) {
-    own = offsetAt(slot, timeZone);
-    slots.set(slot, own);
-  }
-  return own;
+  return Number.isNaN(offset) ? offsetAt(slot, timeZone) : offset;
 }
 
 /**
@@ -168,7 +177,16 @@ export function zonedToInstant(local: LocalParts, timeZone: string): number {
   return guess;
 }
 
-const minutesOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+const minutesOfClock = new Map<string, number>();
+const minutesOf = (hhmm: string): number => {
+  let minutes = minutesOfClock.get(hhmm);
+  if (minutes === undefined) {
+    minutes = Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+    if (minutesOfClock.size > 1000) minutesOfClock.clear();
+    minutesOfClock.set(hhmm, minutes);
+  }
+  return minutes;
+};
 
 /**
  * If `ms` falls inside the quiet hours (`from`–`to`, possibly across midnight) of `timeZone`, returns
