@@ -59,6 +59,7 @@ const HOUR_MS = 3_600_000;
 /** The date-trigger job runs at five past the hour (see `advanceTo`). */
 const DATE_JOB_OFFSET_MS = 5 * 60_000;
 const DAY_MS = 86_400_000;
+const ERASED = /^erased \d+ items$/;
 const REGION = 'eu-west-1';
 const ACCOUNT = '000000000000';
 
@@ -549,47 +550,46 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
   let deferredRuns = 0;
   let ids = 0;
 
-  const guard = async (
-    target: RouteTarget,
-    work: () => Promise<unknown>,
-    campaignId?: string,
-  ): Promise<void> => {
-    try {
-      await work();
-      handlers[target].handled++;
-    } catch (error) {
-      if (error instanceof InvalidInputError) {
-        handlers[target].deadLettered++;
-        if (campaignId) bump(invalidByCampaign, campaignId);
-      } else bump(failures, error instanceof Error ? error.name : 'error');
-    }
+  /** What the queue's handler does with an error: dead-letter invalid input, count anything else. */
+  const failed = (target: RouteTarget, error: unknown, campaignId?: string): void => {
+    if (error instanceof InvalidInputError) {
+      handlers[target].deadLettered++;
+      if (campaignId) bump(invalidByCampaign, campaignId);
+    } else bump(failures, error instanceof Error ? error.name : 'error');
   };
 
   /** One event through every rule it matches: customer data, activity, then each campaign. */
   const deliver = async (event: Envelope): Promise<void> => {
     const routes = router.match(event);
     for (const route of routes) {
-      if (route.target === 'profile')
-        await guard('profile', async () =>
-          bump(
-            profileResults,
-            String(await applyCustomerEvent(data, event)).replace(/^erased \d+ items$/, 'erased'),
-          ),
-        );
-      else if (route.target === 'activity') await guard('activity', () => recordActivity(activity, event));
-      else if (route.target === 'feedback') handlers.feedback.handled++;
+      const target = route.target;
+      if (target === 'profile') {
+        try {
+          const result = String(await applyCustomerEvent(data, event));
+          bump(profileResults, result.startsWith('erased ') ? result.replace(ERASED, 'erased') : result);
+          handlers.profile.handled++;
+        } catch (error) {
+          failed('profile', error);
+        }
+      } else if (target === 'activity') {
+        try {
+          await recordActivity(activity, event);
+          handlers.activity.handled++;
+        } catch (error) {
+          failed('activity', error);
+        }
+      } else if (target === 'feedback') handlers.feedback.handled++;
     }
     for (const route of routes) {
       if (route.target !== 'buffer' || !route.campaignId) continue;
       const campaignId = route.campaignId;
-      await guard(
-        'buffer',
-        async () => {
-          await evaluateTrigger(evaluate, { campaignId, event });
-          decisions++;
-        },
-        campaignId,
-      );
+      try {
+        await evaluateTrigger(evaluate, { campaignId, event });
+        decisions++;
+        handlers.buffer.handled++;
+      } catch (error) {
+        failed('buffer', error, campaignId);
+      }
     }
   };
 

@@ -45,14 +45,25 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   throw new InvalidInputError(`${what}: ${problems.join('; ')}`);
 }
 
+/** Valid numbers already normalised, per region and number as given. */
+const normalised = new Map<string, Map<string, string>>();
+
 /** E.164 via libphonenumber-js; national numbers are read in the customer's country (NL by default). */
 export function normalisePhone(phone: string, country: unknown): string {
-  const parsed = parsePhoneNumberFromString(
-    phone,
-    (typeof country === 'string' ? country : 'NL') as CountryCode,
-  );
+  const region = typeof country === 'string' ? country : 'NL';
+  // Memoised (a pure function, and a slow one): an import validates a row, then loads it.
+  let known = normalised.get(region);
+  const hit = known?.get(phone);
+  if (hit !== undefined) return hit;
+  const parsed = parsePhoneNumberFromString(phone, region as CountryCode);
   if (!parsed?.isValid())
     throw new InvalidInputError('CustomerProfileUpdated: phone is not a valid phone number');
+  if (!known || known.size >= 100_000) {
+    if (normalised.size >= 300) normalised.clear();
+    known = new Map();
+    normalised.set(region, known);
+  }
+  known.set(phone, parsed.number);
   return parsed.number;
 }
 
