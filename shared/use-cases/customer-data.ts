@@ -38,6 +38,8 @@ const envelope = z.object({
   detail: z.unknown(),
 });
 
+type Envelope = z.output<typeof envelope>;
+
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
@@ -119,7 +121,13 @@ export async function applyProfileUpdate(
   deps: CustomerDataDeps,
   event: unknown,
 ): Promise<'saved' | 'stale' | 'erased'> {
-  const { time, detail: raw } = parse(envelope, event, 'CustomerProfileUpdated');
+  return saveProfile(deps, parse(envelope, event, 'CustomerProfileUpdated'));
+}
+
+async function saveProfile(
+  deps: CustomerDataDeps,
+  { time, detail: raw }: Envelope,
+): Promise<'saved' | 'stale' | 'erased'> {
   const detail = parse(profileDetail, raw, 'CustomerProfileUpdated');
   if (JSON.stringify(detail).length > MAX_EVENT_BYTES)
     throw new InvalidInputError('CustomerProfileUpdated: too large');
@@ -166,7 +174,13 @@ export async function applyConsentEvent(
   deps: CustomerDataDeps,
   event: unknown,
 ): Promise<'recorded' | 'erased'> {
-  const { id, 'detail-type': detailType, detail: raw } = parse(envelope, event, 'Consent event');
+  return saveConsent(deps, parse(envelope, event, 'Consent event'));
+}
+
+async function saveConsent(
+  deps: CustomerDataDeps,
+  { id, 'detail-type': detailType, detail: raw }: Envelope,
+): Promise<'recorded' | 'erased'> {
   if (detailType !== 'ConsentGranted' && detailType !== 'ConsentWithdrawn') {
     throw new InvalidInputError('Consent event: detail-type must be ConsentGranted or ConsentWithdrawn');
   }
@@ -202,10 +216,11 @@ export async function exportCustomer(
 
 /** Routes a public customer-data event to its use case. Anything else is invalid input. */
 export async function applyCustomerEvent(deps: CustomerDataDeps, event: unknown): Promise<string> {
-  const { source, 'detail-type': detailType } = parse(envelope, event, 'Customer event');
-  if (source === PROFILE_SOURCE && detailType === 'CustomerProfileUpdated')
-    return applyProfileUpdate(deps, event);
-  if (source === CONSENT_SOURCE) return applyConsentEvent(deps, event);
+  // The envelope is checked once: the event's own use case takes it as parsed here.
+  const checked = parse(envelope, event, 'Customer event');
+  const { source, 'detail-type': detailType } = checked;
+  if (source === PROFILE_SOURCE && detailType === 'CustomerProfileUpdated') return saveProfile(deps, checked);
+  if (source === CONSENT_SOURCE) return saveConsent(deps, checked);
   if (source === CUSTOMERS_SOURCE && detailType === 'CustomerErasureRequested') {
     return `erased ${await eraseCustomer(deps, event)} items`;
   }
