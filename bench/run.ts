@@ -51,7 +51,11 @@ const time = async <T>(f: () => Promise<T>): Promise<[T, number]> => {
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
 /** The engine runs as production runs it: an esbuild bundle, in a fresh Node process, one core. */
-async function engineBench(): Promise<{ eventsPerSecond: number; campaigns: number }> {
+async function engineBench(): Promise<{
+  eventsPerSecond: number;
+  eventsPerCpuSecond: number;
+  campaigns: number;
+}> {
   const dir = mkdtempSync(join(tmpdir(), 'engine-bench-'));
   await build({
     entryPoints: ['bench/engine-main.ts'],
@@ -66,6 +70,7 @@ async function engineBench(): Promise<{ eventsPerSecond: number; campaigns: numb
   });
   return JSON.parse(execFileSync('node', [join(dir, 'engine.mjs')], { encoding: 'utf8' })) as {
     eventsPerSecond: number;
+    eventsPerCpuSecond: number;
     campaigns: number;
   };
 }
@@ -380,6 +385,7 @@ async function main(): Promise<void> {
         bare: Math.round(median(bareMs) * 100) / 100,
       },
       engineEventsPerSecond: engine.eventsPerSecond,
+      engineEventsPerCpuSecond: engine.eventsPerCpuSecond,
       simulateEventsPerSecond: simulation.eventsPerSecond,
       simulate: simulation,
       throughputTriggersPerSecond: {
@@ -425,7 +431,11 @@ async function main(): Promise<void> {
         `${results.perTriggerOverBareIo} (${results.medianMs.pipeline} / ${results.medianMs.bare} ms)`,
         '≤ 1.5',
       ],
-      ['engineEventsPerSecond', String(results.engineEventsPerSecond), '≥ 50,000'],
+      [
+        'engineEventsPerSecond',
+        `${results.engineEventsPerSecond} (${results.engineEventsPerCpuSecond} per CPU second)`,
+        '≥ 50,000',
+      ],
       [
         'simulateEventsPerSecond',
         `${simulation.eventsPerSecond} (replay ${simulation.replayEventsPerSecond}; process ${simulation.processSeconds} s)`,
