@@ -33,6 +33,9 @@ const DAY = 86_400_000;
 /** DynamoDB keeps sends and decided keys in epoch seconds (items.ts); so does this store. */
 const toSeconds = (ms: number): number => Math.floor(ms / 1000) * 1000;
 
+/** The entry with its time in whole seconds (the same object when it already is). */
+const inSeconds = (s: SendEntry): SendEntry => (s.at % 1000 === 0 ? s : { ...s, at: toSeconds(s.at) });
+
 interface StateItem {
   readonly v: number;
   readonly consent: ConsentMap;
@@ -68,6 +71,8 @@ interface Partition {
   /** The engine's view of the `A#` items, built on the first load after a change. */
   view?: CustomerState;
 }
+
+type DateListing = readonly { readonly customerId: string; readonly timezone: string }[];
 
 const byKey = <T>(map: ReadonlyMap<string, T>): T[] =>
   [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
@@ -124,6 +129,8 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
   private readonly dateIndex = new Map<string, Map<string, { customerId: string; entry: DateIndexEntry }>>();
   /** The GSI: provider message id → the contact record's keys. */
   private readonly messageIds = new Map<string, { customerId: string; sk: string }>();
+  /** What `customersByDate` lists per GSI key and kind, until the key's members change. */
+  private readonly listings = new Map<string, { A?: DateListing; D?: DateListing }>();
   private readonly now: () => number;
 
   constructor(private readonly options: MemoryStoreOptions) {
@@ -189,13 +196,15 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
     if ((p.state?.v ?? 0) !== state.version) return 'conflict';
     const sendCutoff = now - this.options.sendRetentionMs;
     const decidedCutoff = now - (this.options.decidedRetentionMs ?? 14 * DAY);
-    const sends = [...state.sends.filter((s) => s.at > sendCutoff), commit.reserve].map((s) => ({
-      ...s,
-      at: toSeconds(s.at),
-    }));
+    // Kept entries are reused: stored sends are already in whole seconds and never mutated.
+    const sends: SendEntry[] = [];
+    for (const s of state.sends) if (s.at > sendCutoff) sends.push(inSeconds(s));
+    sends.push(inSeconds(commit.reserve));
     const decided: Record<string, number> = {};
-    for (const [key, at] of Object.entries(state.decided))
+    for (const key in state.decided) {
+      const at = state.decided[key] as number;
       if (at > decidedCutoff) decided[key] = toSeconds(at);
+    }
     // Keyed by `decidedKey` (a short hash), as the state item keeps them and the engine looks them up.
     decided[decidedKey(commit.idempotencyKey)] = toSeconds(commit.decidedAt);
     // `SET s, d, v`: the consent in the state item stays as it is.
@@ -259,13 +268,17 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
   }
 
   private writeDateIndex(customerId: string, p: Partition, entries: readonly DateIndexEntry[]): void {
-    for (const [sk, e] of p.dates)
-      this.dateIndex.get(`${e.attribute}#${e.key}`)?.delete(this.indexMember(customerId, sk));
+    for (const [sk, e] of p.dates) {
+      const gsiKey = `${e.attribute}#${e.key}`;
+      this.dateIndex.get(gsiKey)?.delete(this.indexMember(customerId, sk));
+      this.listings.delete(gsiKey);
+    }
     p.dates.clear();
     for (const e of entries) {
       const sk = `${SK.dateIndex(e.attribute)}#${e.anniversary ? 'A' : 'D'}`;
       p.dates.set(sk, e);
       const gsiKey = `${e.attribute}#${e.key}`;
+      this.listings.delete(gsiKey);
       let members = this.dateIndex.get(gsiKey);
       if (!members) {
         members = new Map();
@@ -354,17 +367,27 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
     anniversary: boolean,
     key: string,
   ): AsyncIterable<{ customerId: string; timezone: string }> {
-    const suffix = anniversary ? '#A' : '#D';
-    const members = this.dateIndex.get(`${attribute}#${key}`);
-    if (!members || members.size === 0) return;
-    const listed = [...members.entries()]
-      .filter(([member]) => member.endsWith(suffix))
-      .map(([, { customerId, entry }]) => ({
-        customerId,
-        timezone: entry.timezone,
-        sort: `${entry.timezone}|${customerId}`,
-      }))
-      .sort((a, b) => (a.sort < b.sort ? -1 : a.sort > b.sort ? 1 : 0));
+    const gsiKey = `${attribute}#${key}`;
+    const kind = anniversary ? 'A' : 'D';
+    let cached = this.listings.get(gsiKey);
+    let listed = cached?.[kind];
+    if (!listed) {
+      const suffix = `#${kind}`;
+      const members = this.dateIndex.get(gsiKey);
+      listed = [...(members?.entries() ?? [])]
+        .filter(([member]) => member.endsWith(suffix))
+        .map(([, { customerId, entry }]) => ({
+          customerId,
+          timezone: entry.timezone,
+          sort: `${entry.timezone}|${customerId}`,
+        }))
+        .sort((a, b) => (a.sort < b.sort ? -1 : a.sort > b.sort ? 1 : 0))
+        .map(({ customerId, timezone }) => ({ customerId, timezone }));
+      cached ??= {};
+      cached[kind] = listed;
+      this.listings.set(gsiKey, cached);
+    }
+    // Copies: the caller may keep or change what it is given, and the listing may change meanwhile.
     for (const { customerId, timezone } of listed) yield { customerId, timezone };
   }
 
@@ -444,10 +467,13 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
     if (ids.includes(eventId)) return 'already_counted';
     const cutoff = dayOf(this.now() - keepDays * DAY);
     const days: Record<string, number> = {};
-    for (const [d, n] of Object.entries(item?.days ?? {})) if (d >= cutoff) days[d] = n;
+    const old = item?.days;
+    if (old) for (const d in old) if (d >= cutoff) days[d] = old[d] as number;
     days[day] = (days[day] ?? 0) + 1;
     // The last 50 event ids are enough to recognise a redelivery.
-    p.activity.set(counterId, { days, ids: [...ids, eventId].slice(-50) });
+    const next = ids.length >= 50 ? ids.slice(ids.length - 49) : ids.slice();
+    next.push(eventId);
+    p.activity.set(counterId, { days, ids: next });
     p.view = undefined;
     return 'counted';
   }

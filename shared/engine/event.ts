@@ -43,10 +43,19 @@ export function parseTriggerEvent(event: unknown): TriggerEvent | { problem: str
   return { id, source, detailType, time: ms, customerId, detail, raw: event };
 }
 
+/** Split paths: a strategy names a handful, and the engine asks for one on every decision. */
+const pathParts = new Map<string, readonly string[]>();
+
 /** The value at a `detail.a.b` path, when it is a usable key (string or finite number). */
 export function businessKeyAt(event: TriggerEvent, path: string): string | undefined {
   let value: unknown = event.raw;
-  for (const part of path.split('.')) {
+  let parts = pathParts.get(path);
+  if (!parts) {
+    parts = path.split('.');
+    if (pathParts.size > 1000) pathParts.clear();
+    pathParts.set(path, parts);
+  }
+  for (const part of parts) {
     if (!isRecord(value) || !Object.hasOwn(value, part)) return undefined;
     value = value[part];
   }

@@ -5,13 +5,49 @@ export const DAY_MS = UNIT_MS.d;
 
 /** `7d` → milliseconds. The schema guarantees the format; anything else is a programming error. */
 export function durationMs(duration: string): number {
-  const match = DURATION.exec(duration);
-  if (!match) throw new TypeError(`not a duration: ${duration}`);
-  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+  let ms = durations.get(duration);
+  if (ms === undefined) {
+    const match = DURATION.exec(duration);
+    if (!match) throw new TypeError(`not a duration: ${duration}`);
+    ms = Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+    if (durations.size > 1000) durations.clear();
+    durations.set(duration, ms);
+  }
+  return ms;
 }
+/** A strategy names a handful of durations; the use cases convert them on every event. */
+const durations = new Map<string, number>();
 
 /** `YYYY-MM-DD` of an epoch-ms instant in UTC. */
-export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+export const utcDay = (ms: number): string => isoString(ms).slice(0, 10);
+
+const TWO = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+const THREE = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+/** `YYYY-MM-DDT` per UTC day number: a decision names a few days (now, a send time, an expiry). */
+const dayPrefixes = new Map<number, string>();
+
+/**
+ * `new Date(ms).toISOString()`, the same text (and the same RangeError for an invalid time), faster:
+ * the date part is kept per UTC day and the time of day is put together from tables.
+ */
+export function isoString(time: number): string {
+  const ms = Math.trunc(time); // as Date does
+  const day = Math.floor(ms / DAY_MS);
+  let prefix = dayPrefixes.get(day);
+  if (prefix === undefined) {
+    const iso = new Date(ms).toISOString(); // throws the RangeError for an invalid time
+    prefix = iso.slice(0, iso.indexOf('T') + 1);
+    if (dayPrefixes.size > 10_000) dayPrefixes.clear();
+    dayPrefixes.set(day, prefix);
+  }
+  let rest = ms - day * DAY_MS;
+  const hour = Math.floor(rest / 3_600_000);
+  rest -= hour * 3_600_000;
+  const minute = Math.floor(rest / 60_000);
+  rest -= minute * 60_000;
+  const second = Math.floor(rest / 1000);
+  return `${prefix}${TWO[hour]}:${TWO[minute]}:${TWO[second]}.${THREE[rest - second * 1000]}Z`;
+}
 
 export interface LocalParts {
   year: number;
@@ -40,26 +76,62 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
 }
 
 const HOUR_MS = 3_600_000;
-/** Offsets (ms) per zone and UTC hour: zones change offset only at (quarter-)hour boundaries. */
-const offsets = new Map<string, number>();
+const SLOT_MS = HOUR_MS / 4;
+/** Quarter hours per block of the offset cache. */
+const BLOCK_SLOTS = 24;
+/** Offsets (ms) per zone and block of six UTC hours. */
+const offsets = new Map<string, Map<number, number>>();
+/** Offsets per zone and UTC quarter hour: block bounds, and every quarter hour of a block with a change. */
+const slotOffsets = new Map<string, Map<number, number>>();
+
+/** The zone's UTC offset at the start of a quarter hour, from `Intl` (each asked once). */
+function offsetAt(slot: number, timeZone: string): number {
+  const slots = cacheOf(slotOffsets, timeZone);
+  let offset = slots.get(slot);
+  if (offset === undefined) {
+    const start = slot * SLOT_MS;
+    const p = intlParts(start, timeZone);
+    offset = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute) - start;
+    slots.set(slot, offset);
+  }
+  return offset;
+}
+
+function cacheOf(cache: Map<string, Map<number, number>>, timeZone: string): Map<number, number> {
+  let map = cache.get(timeZone);
+  if (!map) {
+    map = new Map();
+    cache.set(timeZone, map);
+  }
+  if (map.size > 50_000) map.clear();
+  return map;
+}
+
+/**
+ * The zone's offset for an instant. Zones change offset only at (quarter-)hour boundaries, and never
+ * twice within six hours, so the offset is known for a whole block of six hours when its start and
+ * the next block's start agree; a block with a change is looked up per quarter hour.
+ */
+function zoneOffset(ms: number, timeZone: string): number {
+  const slot = Math.floor(ms / SLOT_MS);
+  const block = Math.floor(slot / BLOCK_SLOTS);
+  const blocks = cacheOf(offsets, timeZone);
+  let offset = blocks.get(block);
+  if (offset === undefined) {
+    const begin = offsetAt(block * BLOCK_SLOTS, timeZone);
+    offset = begin === offsetAt((block + 1) * BLOCK_SLOTS, timeZone) ? begin : Number.NaN;
+    blocks.set(block, offset);
+  }
+  return Number.isNaN(offset) ? offsetAt(slot, timeZone) : offset;
+}
 
 /**
  * Wall-clock parts of an instant in an IANA time zone. `Intl` is slow (microseconds per call), and the
- * engine asks this for every deferral check, so the zone's offset is cached per UTC quarter hour and
- * the parts are computed from it.
+ * engine asks this for every deferral check, so the zone's offset is cached (see `zoneOffset`) and the
+ * parts are computed from it.
  */
 export function localParts(ms: number, timeZone: string): LocalParts {
-  const slot = Math.floor(ms / (HOUR_MS / 4));
-  const key = `${timeZone}|${slot}`;
-  let offset = offsets.get(key);
-  if (offset === undefined) {
-    const start = slot * (HOUR_MS / 4);
-    const p = intlParts(start, timeZone);
-    offset = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute) - start;
-    if (offsets.size > 50_000) offsets.clear();
-    offsets.set(key, offset);
-  }
-  const local = new Date(ms + offset);
+  const local = new Date(ms + zoneOffset(ms, timeZone));
   return {
     year: local.getUTCFullYear(),
     month: local.getUTCMonth() + 1,
@@ -105,7 +177,16 @@ export function zonedToInstant(local: LocalParts, timeZone: string): number {
   return guess;
 }
 
-const minutesOf = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+const minutesOfClock = new Map<string, number>();
+const minutesOf = (hhmm: string): number => {
+  let minutes = minutesOfClock.get(hhmm);
+  if (minutes === undefined) {
+    minutes = Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+    if (minutesOfClock.size > 1000) minutesOfClock.clear();
+    minutesOfClock.set(hhmm, minutes);
+  }
+  return minutes;
+};
 
 /**
  * If `ms` falls inside the quiet hours (`from`–`to`, possibly across midnight) of `timeZone`, returns

@@ -28,7 +28,36 @@ export function validateEventPattern(pattern: unknown): void {
  * second. The predicate returns false for anything that is not an event object.
  */
 export function compileEventPattern(pattern: unknown): (event: unknown) => boolean {
-  return compileBranches(parsePattern(pattern));
+  const matches = compileBranches(parsePattern(pattern));
+  const object = typeof pattern === 'string' ? (JSON.parse(pattern) as unknown) : pattern;
+  const sources = exactStrings(object, 'source');
+  const detailTypes = exactStrings(object, 'detail-type');
+  if (!sources && !detailTypes) return matches;
+  // A quick "no" first: most events on a bus are not for a given rule, and these two envelope fields
+  // say so. A top-level field is part of every alternative of the pattern; a string value matches a
+  // list of plain strings only by being one of them. Everything else is left to the full matcher.
+  return (event) => {
+    if (typeof event === 'object' && event !== null) {
+      const e = event as Record<string, unknown>;
+      if (sources && typeof e.source === 'string' && hasOwn(e, 'source') && !sources.has(e.source))
+        return false;
+      const detailType = e['detail-type'];
+      if (detailTypes && typeof detailType === 'string' && hasOwn(e, 'detail-type'))
+        if (!detailTypes.has(detailType)) return false;
+    }
+    return matches(event);
+  };
+}
+
+const { hasOwn } = Object;
+
+/** The values of a top-level field when the pattern lists plain strings only (exact matches). */
+function exactStrings(pattern: unknown, field: string): Set<string> | undefined {
+  if (typeof pattern !== 'object' || pattern === null || !hasOwn(pattern, field)) return undefined;
+  const values = (pattern as Record<string, unknown>)[field];
+  if (!Array.isArray(values) || values.length === 0) return undefined;
+  if (!values.every((v) => typeof v === 'string')) return undefined;
+  return new Set(values as string[]);
 }
 
 /**

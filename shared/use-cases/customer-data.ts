@@ -38,6 +38,8 @@ const envelope = z.object({
   detail: z.unknown(),
 });
 
+type Envelope = z.output<typeof envelope>;
+
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
@@ -45,14 +47,25 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   throw new InvalidInputError(`${what}: ${problems.join('; ')}`);
 }
 
+/** Valid numbers already normalised, per region and number as given. */
+const normalised = new Map<string, Map<string, string>>();
+
 /** E.164 via libphonenumber-js; national numbers are read in the customer's country (NL by default). */
 export function normalisePhone(phone: string, country: unknown): string {
-  const parsed = parsePhoneNumberFromString(
-    phone,
-    (typeof country === 'string' ? country : 'NL') as CountryCode,
-  );
+  const region = typeof country === 'string' ? country : 'NL';
+  // Memoised (a pure function, and a slow one): an import validates a row, then loads it.
+  let known = normalised.get(region);
+  const hit = known?.get(phone);
+  if (hit !== undefined) return hit;
+  const parsed = parsePhoneNumberFromString(phone, region as CountryCode);
   if (!parsed?.isValid())
     throw new InvalidInputError('CustomerProfileUpdated: phone is not a valid phone number');
+  if (!known || known.size >= 100_000) {
+    if (normalised.size >= 300) normalised.clear();
+    known = new Map();
+    normalised.set(region, known);
+  }
+  known.set(phone, parsed.number);
   return parsed.number;
 }
 
@@ -108,7 +121,13 @@ export async function applyProfileUpdate(
   deps: CustomerDataDeps,
   event: unknown,
 ): Promise<'saved' | 'stale' | 'erased'> {
-  const { time, detail: raw } = parse(envelope, event, 'CustomerProfileUpdated');
+  return saveProfile(deps, parse(envelope, event, 'CustomerProfileUpdated'));
+}
+
+async function saveProfile(
+  deps: CustomerDataDeps,
+  { time, detail: raw }: Envelope,
+): Promise<'saved' | 'stale' | 'erased'> {
   const detail = parse(profileDetail, raw, 'CustomerProfileUpdated');
   if (JSON.stringify(detail).length > MAX_EVENT_BYTES)
     throw new InvalidInputError('CustomerProfileUpdated: too large');
@@ -155,7 +174,13 @@ export async function applyConsentEvent(
   deps: CustomerDataDeps,
   event: unknown,
 ): Promise<'recorded' | 'erased'> {
-  const { id, 'detail-type': detailType, detail: raw } = parse(envelope, event, 'Consent event');
+  return saveConsent(deps, parse(envelope, event, 'Consent event'));
+}
+
+async function saveConsent(
+  deps: CustomerDataDeps,
+  { id, 'detail-type': detailType, detail: raw }: Envelope,
+): Promise<'recorded' | 'erased'> {
   if (detailType !== 'ConsentGranted' && detailType !== 'ConsentWithdrawn') {
     throw new InvalidInputError('Consent event: detail-type must be ConsentGranted or ConsentWithdrawn');
   }
@@ -191,10 +216,11 @@ export async function exportCustomer(
 
 /** Routes a public customer-data event to its use case. Anything else is invalid input. */
 export async function applyCustomerEvent(deps: CustomerDataDeps, event: unknown): Promise<string> {
-  const { source, 'detail-type': detailType } = parse(envelope, event, 'Customer event');
-  if (source === PROFILE_SOURCE && detailType === 'CustomerProfileUpdated')
-    return applyProfileUpdate(deps, event);
-  if (source === CONSENT_SOURCE) return applyConsentEvent(deps, event);
+  // The envelope is checked once: the event's own use case takes it as parsed here.
+  const checked = parse(envelope, event, 'Customer event');
+  const { source, 'detail-type': detailType } = checked;
+  if (source === PROFILE_SOURCE && detailType === 'CustomerProfileUpdated') return saveProfile(deps, checked);
+  if (source === CONSENT_SOURCE) return saveConsent(deps, checked);
   if (source === CUSTOMERS_SOURCE && detailType === 'CustomerErasureRequested') {
     return `erased ${await eraseCustomer(deps, event)} items`;
   }
