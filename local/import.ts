@@ -3,11 +3,11 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import type * as z from 'zod';
 import { CONSENT_SOURCE, PROFILE_SOURCE, TRIGGER_BUS_NAME } from '#shared/domain/events.ts';
 import { InvalidInputError } from '#shared/errors.ts';
 import type { Channel } from '#shared/strategy/schema.ts';
 import { consentDetail, normalisePhone, profileDetail } from '#shared/use-cases/customer-data.ts';
+import type * as z from '#shared/validation.ts';
 
 /**
  * Bulk-loading customers: profiles and consent become the platform's own public events
@@ -82,7 +82,7 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
  * messages quote the input (`"Mars/Base" is not an IANA time zone`), and a reason must never carry
  * personal data into a terminal or a log.
  */
-function describeIssues(error: z.ZodError, value: unknown): string {
+function describeIssues(error: z.core.$ZodError, value: unknown): string {
   return error.issues
     .map((issue) => {
       let at: unknown = value;

@@ -330,7 +330,7 @@ type HelperOptions = Handlebars.HelperOptions;
 const handlebars = Handlebars.create();
 
 /** The internal helper every plain `{{path}}` is routed through (see {@link routeFields}). */
-const FIELD = '__field';
+const FIELD = '_f'; // short: precompiled templates name it in every field they print
 
 /** Explicit `false` keeps the protections on and also silences Handlebars' console warning per denied name. */
 const RUNTIME_OPTIONS: Handlebars.RuntimeOptions = {
@@ -539,7 +539,7 @@ function helperName(path: hbs.AST.PathExpression): string | undefined {
 }
 
 /**
- * Rewrites every `{{path ...hash}}` that is not a helper call into `{{__field path ...hash}}`. Plain
+ * Rewrites every `{{path ...hash}}` that is not a helper call into `{{_f path ...hash}}`. Plain
  * Handlebars treats `{{firstName default="klant"}}` as a helper call and throws when firstName is a
  * string; routed through FIELD, a value is shown when present, else the default, else nothing, and
  * objects never print "[object Object]". The path is still resolved by Handlebars itself, with its

@@ -18,6 +18,20 @@ export type Channel = (typeof CHANNELS)[number];
 export const MOMENTS = ['till', 'call', 'web'] as const;
 export type Moment = (typeof MOMENTS)[number];
 
+const knownTimeZones = new Set<string>();
+
+/** Whether `tz` is an IANA time zone this runtime knows (answers cached: `Intl` is slow). */
+export function isTimeZone(tz: string): boolean {
+  if (knownTimeZones.has(tz)) return true;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+  } catch {
+    return false;
+  }
+  if (knownTimeZones.size < 1_000) knownTimeZones.add(tz);
+  return true;
+}
+
 /** The locales a template offers for a channel (empty when it lacks the channel). */
 export function templateLocales(template: TemplateFile, channel: Channel): string[] {
   return Object.keys(template[channel] ?? {});

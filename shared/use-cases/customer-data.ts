@@ -1,5 +1,4 @@
 import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js/min';
-import * as z from 'zod';
 import { consentDetail, customerId, profileDetail } from '#shared/contract/events.ts';
 import type { Profile, PushEndpoint } from '#shared/domain/customer.ts';
 import { CONSENT_SOURCE, CUSTOMERS_SOURCE, PROFILE_SOURCE } from '#shared/domain/events.ts';
@@ -8,6 +7,7 @@ import type { CustomerDataStore, CustomerExport, DateIndexEntry } from '#shared/
 import type { Engine } from '#shared/engine/compile.ts';
 import { MAX_EVENT_BYTES } from '#shared/engine/event.ts';
 import { InvalidInputError } from '#shared/errors.ts';
+import * as z from '#shared/validation.ts';
 
 /**
  * The public events that change what we know about a customer (DESIGN.md "Public contracts"):
@@ -31,7 +31,7 @@ export { consentDetail, profileDetail } from '#shared/contract/events.ts';
 const isoTime = z.iso.datetime({ offset: true, error: 'is not an ISO timestamp' });
 
 const envelope = z.object({
-  id: z.string().min(1).max(128),
+  id: z.string().check(z.minLength(1), z.maxLength(128)),
   source: z.string(),
   'detail-type': z.string(),
   time: isoTime,
@@ -40,7 +40,7 @@ const envelope = z.object({
 
 type Envelope = z.output<typeof envelope>;
 
-function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+function parse<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`);

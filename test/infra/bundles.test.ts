@@ -39,15 +39,17 @@ type FunctionName = (typeof FUNCTION_NAMES)[number];
 const MAX_BUNDLE_BYTES = 250_000;
 
 /**
- * Where the target is not met yet, the size the function must not grow past, with the reason.
- * profile: libphonenumber-js with its `min` metadata (~121 KB, every country, E.164 validation kept
- * as it is) plus `zod` for the public event contract's schemas (~100 KB; they also generate the
- * schema registry's JSON Schema, so moving them to zod/mini is a change of its own).
+ * What precompiled Handlebars templates carry: the compiler revision they need, said once per module
+ * and shared by every spec (`shared/strategy/load.ts`).
  */
-/** What every precompiled Handlebars template starts with (the compiler revision it needs). */
-const PRECOMPILED = /"?compiler"?:\[8,">= 4\.3\.0"\]/;
+const PRECOMPILED = /=\[8,">= 4\.3\.0"\]/;
 
-const KNOWN_OVER: Partial<Record<FunctionName, number>> = { profile: 340_000 };
+/**
+ * Where the target is not met yet, the size the function must not grow past, with the reason.
+ * profile: libphonenumber-js with its `min` metadata (~121 KB: every country, E.164 validation kept
+ * as it is), plus zod/mini for the public event contract (~37 KB).
+ */
+const KNOWN_OVER: Partial<Record<FunctionName, number>> = { profile: 270_000 };
 
 let outdir: string;
 let built: ContactApp;
