@@ -62,6 +62,11 @@ export interface DemoOptions extends SampleOptions {
   readonly ports?: Partial<Record<'eventBridge' | 'dashboard' | 'dynamodb' | 'ses' | 'sns' | 'aux', number>>;
   /** Print progress and tables. @default true */
   readonly print?: boolean;
+  /**
+   * Worker threads for the handlers (see `RuntimeOptions.handlerThreads`).
+   * @default $CONTACT_HANDLER_THREADS, else 1
+   */
+  readonly handlerThreads?: number;
 }
 
 export interface DemoResult {
@@ -138,7 +143,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       say(`port ${port} (${name}) is in use: using a free port instead`);
     }
   }
-  const starting = startRuntime({ strategyFile, clock: start, quiet: true, ports });
+  const starting = startRuntime({
+    strategyFile,
+    clock: start,
+    quiet: true,
+    ports,
+    handlerThreads: options.handlerThreads ?? Number(process.env.CONTACT_HANDLER_THREADS ?? 1),
+  });
   // The dry run on the same input, while DynamoDB Local's JVM starts (it yields to I/O as it goes).
   const simulating = simulate({ strategy, customers, events, start: window.start, until: window.until });
   const [started, simulated] = await Promise.allSettled([starting, simulating]);
