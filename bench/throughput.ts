@@ -147,7 +147,7 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
     const p = await concurrent(round.length, (i) => options.trigger(round[i] ?? ''));
     const pCpu = cpu() - c0;
     c0 = cpu();
-    const b = await concurrent(round.length, (i) => bare(`${r}-${i}`, round[i] ?? ''));
+    const b = await concurrent(round.length, (i) => bare(`${first}-${r}-${i}`, round[i] ?? ''));
     const bCpu = cpu() - c0;
     if (r === 0) continue; // warm-up
     totals.pipelineMs += p;
