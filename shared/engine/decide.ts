@@ -275,8 +275,16 @@ function decisionOf(
   return decision;
 }
 
+/**
+ * The record key of a suppression: the event's own (`<eventId>#<campaign>`), not the business key. A
+ * suppression commits nothing, so a later event with the same business key is decided afresh, and its
+ * record must not overwrite this one: every (event, campaign) pair keeps its own record. A duplicate
+ * keeps the business key: it is counted on the record that key names.
+ */
+const eventKey = (ctx: Context, c: CompiledCampaign): string => `${ctx.event.id}#${c.campaign.id}`;
+
 const suppressed = (ctx: Context, c: CompiledCampaign, key: string, facts: Fact[], reason: Reason) => ({
-  decision: decisionOf(ctx, c, key, facts, 'suppressed', reason),
+  decision: decisionOf(ctx, c, reason === 'duplicate' ? key : eventKey(ctx, c), facts, 'suppressed', reason),
 });
 
 function evaluate(ctx: Context, c: CompiledCampaign, extraSends: readonly SendEntry[]): Candidate {
@@ -467,6 +475,7 @@ export function decide(engine: Engine, { event, state, now, campaignIds }: Decid
         candidate = {
           decision: {
             ...rest,
+            idempotencyKey: eventKey(ctx, c),
             outcome: 'suppressed',
             reason: 'outranked',
             facts: [...candidate.decision.facts, arbitration],

@@ -312,6 +312,22 @@ describe('decision engine: one decision per triggered campaign, with outcome and
     );
   });
 
+  it('keys a suppression by its event, so a later event with the same business key cannot overwrite its record', () => {
+    // A suppression commits nothing: a second order event with the same orderId is decided afresh,
+    // and each (event, campaign) pair keeps its own record. A duplicate keeps the business key, as it
+    // is counted on the record that key names.
+    const first = event('shop.orders', 'OrderPlaced', { orderId: 'o-43' });
+    const again = event('shop.orders', 'OrderPlaced', { orderId: 'o-43' });
+    const noConsent = customer({ consent: {} });
+    const suppressed = one(decide(engine, { event: first, state: noConsent, now: NOON }), 'order-thanks');
+    expect(suppressed).toMatchObject({ outcome: 'suppressed', idempotencyKey: `${first.id}#order-thanks` });
+    const sent = one(decide(engine, { event: again, state: customer(), now: NOON }), 'order-thanks');
+    expect(sent).toMatchObject({ outcome: 'sent', idempotencyKey: 'o-43#order-thanks' });
+    const decided = customer({ decided: { [decidedKey('o-43#order-thanks')]: NOON } });
+    const duplicate = one(decide(engine, { event: again, state: decided, now: NOON }), 'order-thanks');
+    expect(duplicate).toMatchObject({ reason: 'duplicate', idempotencyKey: 'o-43#order-thanks' });
+  });
+
   it('service messages ignore marketing caps but still need service consent', () => {
     const policy = event('insurance.policies', 'PolicyDocumentReady');
     const full = customer({ sends: marketingSends(3) });
