@@ -15,12 +15,7 @@ const NATIVE_NOW = Date.now;
 export class SimulatedClock {
   /** The wall clock as it was before {@link install}; the runtime's own timers run on it. */
   readonly realNow: () => number;
-  /**
-   * The offset (simulated - wall, whole ms) in shared memory: the runtime's handler worker threads
-   * read the same clock through {@link followClock} without a message per jump.
-   */
-  readonly shared = new SharedArrayBuffer(8);
-  private readonly offset = new BigInt64Array(this.shared);
+  private offset = 0;
   private installed = false;
 
   constructor(start?: number) {
@@ -30,13 +25,13 @@ export class SimulatedClock {
 
   /** Simulated epoch ms. */
   now(): number {
-    return this.realNow() + Number(Atomics.load(this.offset, 0));
+    return this.realNow() + this.offset;
   }
 
   /** Jumps to `ms` (forwards or backwards); time keeps flowing from there. */
   set(ms: number): void {
     if (!Number.isFinite(ms)) throw new RangeError('clock: not a time');
-    Atomics.store(this.offset, 0, BigInt(Math.round(ms - this.realNow())));
+    this.offset = ms - this.realNow();
   }
 
   /** Makes `Date.now()` answer simulated time. Idempotent. */
@@ -55,13 +50,4 @@ export class SimulatedClock {
     Date.now = NATIVE_NOW;
     this.installed = false;
   }
-}
-
-/**
- * In a worker thread of the runtime: makes `Date.now()` answer the simulated time of the clock whose
- * {@link SimulatedClock.shared} buffer this is (it follows every jump the runtime makes).
- */
-export function followClock(shared: SharedArrayBuffer): void {
-  const offset = new BigInt64Array(shared);
-  Date.now = () => NATIVE_NOW.call(Date) + Number(Atomics.load(offset, 0));
 }

@@ -62,12 +62,6 @@ export interface DemoOptions extends SampleOptions {
   readonly ports?: Partial<Record<'eventBridge' | 'dashboard' | 'dynamodb' | 'ses' | 'sns' | 'aux', number>>;
   /** Print progress and tables. @default true */
   readonly print?: boolean;
-  /**
-   * Worker threads for the handlers (see `RuntimeOptions.handlerThreads`).
-   * @default $CONTACT_HANDLER_THREADS, else 0 (measured at full size on 2 shared cores: one thread
-   * shortens PutEvents but lengthens deciding; 204.5 s against 178.0 s on the main thread)
-   */
-  readonly handlerThreads?: number;
 }
 
 export interface DemoResult {
@@ -154,16 +148,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       say(`port ${port} (${name}) is in use: using a free port instead`);
     }
   }
-  const threads = options.handlerThreads ?? Number(process.env.CONTACT_HANDLER_THREADS ?? 0);
-  if (!Number.isInteger(threads) || threads < 0 || threads > 16)
-    throw new RangeError('CONTACT_HANDLER_THREADS must be a whole number from 0 (the main thread) to 16');
-  const starting = startRuntime({
-    strategyFile,
-    clock: start,
-    quiet: true,
-    ports,
-    handlerThreads: threads,
-  });
+  const starting = startRuntime({ strategyFile, clock: start, quiet: true, ports });
   // The dry run on the same input, while DynamoDB Local's JVM starts (it yields to I/O as it goes).
   const simulating = simulate({ strategy, customers, events, start: window.start, until: window.until });
   const [started, simulated] = await Promise.allSettled([starting, simulating]);
@@ -345,7 +330,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       `timing: start ${startSeconds.toFixed(1)} s, customers ${loadSeconds.toFixed(1)} s, replay ${replaySeconds.toFixed(1)} s (${eventsPerSecond.toLocaleString('en')} events/s through PutEvents), total ${totalSeconds.toFixed(1)} s`,
     );
     say(
-      `  replay: clock moves (date job, deferred sends) ${replayPhases.clockSeconds.toFixed(1)} s, PutEvents ${replayPhases.putSeconds.toFixed(1)} s, deciding the waves ${replayPhases.decideSeconds.toFixed(1)} s; handlers on ${threads === 0 ? 'the main thread' : `${threads} worker thread${threads === 1 ? '' : 's'}`}`,
+      `  replay: clock moves (date job, deferred sends) ${replayPhases.clockSeconds.toFixed(1)} s, PutEvents ${replayPhases.putSeconds.toFixed(1)} s, deciding the waves ${replayPhases.decideSeconds.toFixed(1)} s`,
     );
     say(`report: ${reportPath}`);
     say(

@@ -22,7 +22,6 @@ import {
 } from '#shared/strategy/load.ts';
 import { SimulatedClock } from './clock.ts';
 import { type DashboardServer, startDashboard } from './dashboard/server.ts';
-import { HandlerPool } from './handler-pool.ts';
 import { LOCAL_ACCOUNT } from './lambda-context.ts';
 import { type DeadLetter, LocalQueues, QUEUE_NAMES, type QueueName, type QueueStats } from './queues.ts';
 import { startAuxServer } from './servers/aux.ts';
@@ -110,13 +109,6 @@ export interface RuntimeOptions {
   readonly dataDir?: string;
   /** Wall-clock visibility timeout of the local queues (AWS: minutes). @default 1000 */
   readonly visibilityTimeoutMs?: number;
-  /**
-   * Worker threads that run the queue consumers, the deferred sends and the date job (the same handler
-   * modules, see `handler-pool.ts`), so that they use a core the local endpoints do not; 0 runs them on
-   * the main thread. The dashboard's functions (`preferences`, the contact-moment API) stay on the main
-   * thread. @default 0
-   */
-  readonly handlerThreads?: number;
 }
 
 export interface RuntimeUrls {
@@ -545,14 +537,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     clock.install();
     stoppers.unshift(async () => clock.uninstall());
 
-    const threads = options.handlerThreads ?? 0;
-    const [loaded, dynamodb, pool] = await Promise.all([
-      loadHandlers(),
-      dynamodbStarting,
-      threads > 0 ? HandlerPool.start({ size: threads, clock: clock.shared, region: REGION }) : undefined,
-    ]);
-    // Stopped after the queues and the background jobs (stoppers run from the end).
-    if (pool) stoppers.push(() => pool.stop());
+    const [loaded, dynamodb] = await Promise.all([loadHandlers(), dynamodbStarting]);
     handlers = loaded;
     log(`DynamoDB Local on ${dynamodb.endpoint}`);
     await createContactTable(client, TABLE_NAME);
@@ -580,29 +565,12 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       });
     }
 
-    const pooled =
-      (fn: 'evaluate' | 'profile' | 'activity' | 'feedback', p: HandlerPool): Handlers['evaluate'] =>
-      (event, context) =>
-        p.invoke(fn, event, context.functionName) as ReturnType<Handlers['evaluate']>;
-    const consumers: Record<QueueName, Handlers['evaluate']> = pool
-      ? {
-          buffer: pooled('evaluate', pool),
-          profile: pooled('profile', pool),
-          activity: pooled('activity', pool),
-          feedback: pooled('feedback', pool),
-        }
-      : {
-          buffer: loaded.evaluate,
-          profile: loaded.profile,
-          activity: loaded.activity,
-          feedback: loaded.feedback,
-        };
-    const deferredSend = (input: unknown): Promise<unknown> =>
-      pool ? pool.invoke('deferred', input) : loaded.deferred(input);
-    const dateTriggerJob = (input: { scheduledTime: string }): Promise<{ emitted: number }> =>
-      pool
-        ? (pool.invoke('dateTriggers', input) as Promise<{ emitted: number }>)
-        : loaded.dateTriggers(input);
+    const consumers: Record<QueueName, Handlers['evaluate']> = {
+      buffer: loaded.evaluate,
+      profile: loaded.profile,
+      activity: loaded.activity,
+      feedback: loaded.feedback,
+    };
     for (const name of QUEUE_NAMES) queues.consume(name, consumers[name]);
     stoppers.push(() => queues.stop());
 
@@ -626,7 +594,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
       schedulesRunning ??= guarded(() =>
         schedules.runDue(async (schedule) => {
           if (schedule.targetArn !== deferredArn) throw new Error(`no local function ${schedule.targetArn}`);
-          await deferredSend(JSON.parse(schedule.input));
+          await loaded.deferred(JSON.parse(schedule.input));
         }),
       ).finally(() => {
         schedulesRunning = undefined;
@@ -638,7 +606,7 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const runDateTriggers = (scheduledTime = clock.now()): Promise<{ emitted: number }> => {
       dateJob ??= guarded(async () => {
         dateTriggerRuns++;
-        return dateTriggerJob({ scheduledTime: new Date(scheduledTime).toISOString() });
+        return loaded.dateTriggers({ scheduledTime: new Date(scheduledTime).toISOString() });
       }).finally(() => {
         dateJob = undefined;
       });

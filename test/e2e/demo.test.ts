@@ -23,8 +23,6 @@ describe('npm run demo, reduced', () => {
       reportFile: join(dir, 'demo-report.html'),
       ports: { eventBridge: 0, dashboard: 0, dynamodb: 0, ses: 0, sns: 0, aux: 0 },
       print: false,
-      // The handlers in a worker thread: the accounting and the agreement with simulate must hold there too.
-      handlerThreads: 1,
     });
     expect(existsSync(result.reportPath)).toBe(true);
     expect(readFileSync(result.reportPath, 'utf8')).toMatch(/^<!doctype html>/i);
