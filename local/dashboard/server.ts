@@ -150,26 +150,16 @@ export async function startDashboard(
         );
       const handler = options.moments?.();
       if (!handler) return sendJson(res, 503, { message: 'starting, try again in a moment' });
-      let body: Buffer;
-      try {
-        body = await readBody(req, MAX_FORM_BYTES);
-      } catch (error) {
-        if (error instanceof BodyTooLargeError) return sendJson(res, 413, { message: 'too large' });
-        throw error;
-      }
+      const body = await formBody(req);
+      if (!body) return sendJson(res, 413, { message: 'too large' });
       return writeFunctionUrlResult(res, await handler(functionUrlEvent(req, path, body)));
     }
     if (path === '/till/contacts' && req.method === 'POST') {
       // The till page's form posts without the API token, so only the page itself may post it: a form
       // on another site (cross-site request forgery) would otherwise record contacts and use up caps.
       if (!sameOrigin(req)) return sendJson(res, 403, { message: 'only the till page may post this form' });
-      let raw: Buffer;
-      try {
-        raw = await readBody(req, MAX_FORM_BYTES);
-      } catch (error) {
-        if (error instanceof BodyTooLargeError) return sendJson(res, 413, { message: 'too large' });
-        throw error;
-      }
+      const raw = await formBody(req);
+      if (!raw) return sendJson(res, 413, { message: 'too large' });
       const form = new URLSearchParams(raw.toString('utf8'));
       const customerId = form.get('customerId') ?? '';
       const moment = form.get('moment') ?? 'till';
@@ -191,14 +181,8 @@ export async function startDashboard(
     if (path === '/p' || path.startsWith('/p/')) {
       const preferences = options.preferences();
       if (!preferences) return send(res, 503, 'text/plain; charset=utf-8', 'Starting, try again in a moment');
-      let body: Buffer;
-      try {
-        body = await readBody(req, MAX_FORM_BYTES);
-      } catch (error) {
-        if (error instanceof BodyTooLargeError)
-          return send(res, 413, 'text/plain; charset=utf-8', 'Too large');
-        throw error;
-      }
+      const body = await formBody(req);
+      if (!body) return send(res, 413, 'text/plain; charset=utf-8', 'Too large');
       const result = await preferences(functionUrlEvent(req, path.slice(2), body));
       return writeFunctionUrlResult(res, result);
     }
@@ -329,6 +313,16 @@ export async function startDashboard(
  * current browser) or, failing that, an `Origin` whose host is not this server's. Tools without
  * either header (curl) are not browsers driven by a foreign page, so they pass.
  */
+/** A request body of at most {@link MAX_FORM_BYTES}; undefined when it is larger (the caller answers 413). */
+async function formBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  try {
+    return await readBody(req, MAX_FORM_BYTES);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) return undefined;
+    throw error;
+  }
+}
+
 function sameOrigin(req: IncomingMessage): boolean {
   const site = req.headers['sec-fetch-site'];
   if (site !== undefined) return site === 'same-origin' || site === 'none';

@@ -52,6 +52,8 @@ export async function recordActivity(deps: ActivityDeps, event: unknown): Promis
     if (result === 'counted') counted.push(counter.id);
   }
   const conversions: ContactRecord[] = [];
+  const value = conversionValue(parsed.detail);
+  const at = new Date(parsed.time).toISOString();
   for (const { campaign } of deps.engine.campaigns) {
     const goal = campaign.goal?.conversion;
     if (
@@ -61,8 +63,6 @@ export async function recordActivity(deps: ActivityDeps, event: unknown): Promis
     )
       continue;
     const within = durationMs(campaign.goal?.within ?? '0m');
-    const value = conversionValue(parsed.detail);
-    const at = new Date(parsed.time).toISOString();
     const record = await deps.store.attributeConversion(
       parsed.customerId,
       campaign.id,
