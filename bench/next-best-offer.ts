@@ -87,7 +87,7 @@ async function measure(
     detail: { customerId: id, ...detail },
   });
   for (const id of ids) {
-    const data = { store, engine, clock };
+    const data = { store, engine, strategy: engine.strategy, clock };
     await applyProfileUpdate(
       data,
       envelope(

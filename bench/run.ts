@@ -167,7 +167,7 @@ async function main(): Promise<void> {
         webhook: new HttpWebhookSender({ secret: 'bench' }),
       },
     };
-    const data = { store, engine: eng, clock: deps.clock };
+    const data = { store, strategy: eng.strategy, clock: deps.clock };
     /** `n` customers with a profile and marketing consent, set up 8 at a time. */
     const setUpCustomers = async (prefix: string, n: number): Promise<string[]> => {
       const ids = Array.from({ length: n }, (_, i) => `${prefix}${i}`);

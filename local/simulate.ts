@@ -533,7 +533,7 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
   };
   const data: CustomerDataDeps = {
     store,
-    engine,
+    strategy: engine.strategy,
     clock,
     pushRegistry: NULL_PUSH,
     platformApplications: SIM_APPS,

@@ -4,10 +4,10 @@ import { loadConfig } from '#shared/config.ts';
 import { systemClock } from '#shared/domain/ports.ts';
 import type { CustomerDataDeps } from '#shared/use-cases/customer-data.ts';
 import * as z from '#shared/validation.ts';
-import { engine, store } from './engine.ts';
+import { store, strategy } from './engine.ts';
 import { once } from './lazy.ts';
 
-/** The profile function's: store, engine, and the push registry for device endpoints. */
+/** The profile function's: store, strategy, and the push registry for device endpoints. */
 export const customerDataDeps = /* @__PURE__ */ once((): CustomerDataDeps => {
   const config = loadConfig({
     PUSH_APP_FCM_ARN: z.optional(z.string().check(z.startsWith('arn:'))),
@@ -15,7 +15,7 @@ export const customerDataDeps = /* @__PURE__ */ once((): CustomerDataDeps => {
   });
   return {
     store: store(),
-    engine: engine(),
+    strategy: strategy().strategy,
     clock: systemClock,
     pushRegistry: new SnsPushRegistry(snsClient()),
     platformApplications: {

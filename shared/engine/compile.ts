@@ -5,6 +5,7 @@ import type { Campaign, Channel, QuietHours, Strategy } from '#shared/strategy/s
 import type { TemplateSet } from '#shared/strategy/templates.ts';
 import { type AttributeTest, compileAudience } from './audience.ts';
 import { shortHash } from './hash.ts';
+import { sendRetentionMs } from './retention.ts';
 import { durationMs } from './time.ts';
 
 export interface CapRule {
@@ -98,7 +99,6 @@ function counterFor(
 export function compileEngine({ strategy, templates }: CompiledStrategy): Engine {
   const counters = new Map<string, CounterRule>();
   const globalCaps = strategy.contactRules.caps.map((c) => ({ ...c, perMs: durationMs(c.per) }));
-  let maxCapWindowMs = Math.max(0, ...globalCaps.map((c) => c.perMs));
   let maxActivityWindowMs = 0;
   const campaigns = strategy.campaigns
     .filter((c) => c.enabled)
@@ -107,7 +107,6 @@ export function compileEngine({ strategy, templates }: CompiledStrategy): Engine
       const own = campaign.caps.map(
         (c): CapRule => ({ scope: 'campaign', max: c.max, per: c.per, perMs: durationMs(c.per) }),
       );
-      for (const c of own) maxCapWindowMs = Math.max(maxCapWindowMs, c.perMs);
       const toRule = (c: (typeof globalCaps)[number]): CapRule => ({
         scope: 'global',
         max: c.max,
@@ -154,7 +153,7 @@ export function compileEngine({ strategy, templates }: CompiledStrategy): Engine
     campaigns,
     byPriority,
     counters: [...counters.values()],
-    maxCapWindowMs,
+    maxCapWindowMs: sendRetentionMs(strategy),
     maxActivityWindowMs,
   };
 }

@@ -4,9 +4,9 @@ import type { Profile, PushEndpoint } from '#shared/domain/customer.ts';
 import { CONSENT_SOURCE, CUSTOMERS_SOURCE, PROFILE_SOURCE } from '#shared/domain/events.ts';
 import type { Clock, PushRegistry } from '#shared/domain/ports.ts';
 import type { CustomerDataStore, CustomerExport, DateIndexEntry } from '#shared/domain/store.ts';
-import type { Engine } from '#shared/engine/compile.ts';
 import { MAX_EVENT_BYTES } from '#shared/engine/event.ts';
 import { InvalidInputError } from '#shared/errors.ts';
+import type { Strategy } from '#shared/strategy/schema.ts';
 import * as z from '#shared/validation.ts';
 
 /**
@@ -18,7 +18,11 @@ import * as z from '#shared/validation.ts';
 
 export interface CustomerDataDeps {
   readonly store: CustomerDataStore;
-  readonly engine: Engine;
+  /**
+   * What of the strategy customer data needs: which date attributes its date-triggered campaigns read,
+   * and the default time zone. Not the compiled engine: the profile function never decides.
+   */
+  readonly strategy: DateTriggerStrategy;
   readonly clock: Clock;
   readonly pushRegistry?: PushRegistry;
   /** SNS platform application ARNs per platform, from the deploy settings. */
@@ -69,12 +73,14 @@ export function normalisePhone(phone: string, country: unknown): string {
   return parsed.number;
 }
 
+export type DateTriggerStrategy = Pick<Strategy, 'campaigns' | 'defaults'>;
+
 /** The date attributes the daily job must find by index, from the strategy's date-triggered campaigns. */
-export function dateIndexFor(engine: Engine, profile: Profile): DateIndexEntry[] {
+export function dateIndexFor(strategy: DateTriggerStrategy, profile: Profile): DateIndexEntry[] {
   const entries = new Map<string, DateIndexEntry>();
-  for (const { campaign } of engine.campaigns) {
+  for (const campaign of strategy.campaigns) {
     const date = campaign.trigger.date;
-    if (!date) continue;
+    if (!date || !campaign.enabled) continue;
     const value = profile.attributes[date.attribute];
     if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(value)) continue;
     const key = date.anniversary ? value.slice(5, 10) : value.slice(0, 10);
@@ -82,7 +88,7 @@ export function dateIndexFor(engine: Engine, profile: Profile): DateIndexEntry[]
       attribute: date.attribute,
       anniversary: date.anniversary,
       key,
-      timezone: profile.timezone ?? engine.strategy.defaults.timezone,
+      timezone: profile.timezone ?? strategy.defaults.timezone,
     });
   }
   return [...entries.values()];
@@ -161,7 +167,7 @@ async function saveProfile(
       return next as unknown as Profile;
     },
     updatedAt,
-    (profile) => dateIndexFor(deps.engine, profile),
+    (profile) => dateIndexFor(deps.strategy, profile),
   );
 }
 

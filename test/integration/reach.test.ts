@@ -38,7 +38,7 @@ beforeAll(async () => {
   const store = new DynamoCustomerStore(client, { tableName: table, sendRetentionMs: engine.maxCapWindowMs });
   const deps = {
     store,
-    engine,
+    strategy: engine.strategy,
     clock: { now: () => NOW },
     pushRegistry: new SnsPushRegistry(snsClient()),
     platformApplications: {

@@ -188,7 +188,7 @@ export async function createPipeline(
   };
   return {
     deps,
-    data: { store, engine, clock },
+    data: { store, strategy: engine.strategy, clock },
     activity: { store, engine, clock },
     store,
     scheduler,

@@ -436,6 +436,7 @@ function deps(store: Store) {
   const c: Clock = { now: () => clock.ms };
   return {
     engine,
+    strategy: engine.strategy,
     store,
     clock: c,
     channels,
