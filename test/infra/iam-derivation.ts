@@ -272,14 +272,13 @@ export const NAMED_BY_DATA: readonly {
 export const XRAY_REASON =
   'X-Ray’s PutTraceSegments and PutTelemetryRecords have no resource type: Resource *';
 
-/** What Lambda's SQS event source does with the function's role on the queue it polls. */
-const EVENT_SOURCE_ACTIONS = [
-  'sqs:ReceiveMessage',
-  'sqs:DeleteMessage',
-  'sqs:ChangeMessageVisibility',
-  'sqs:GetQueueAttributes',
-  'sqs:GetQueueUrl',
-];
+/**
+ * What Lambda's SQS event source does with the function's role on the queue it polls: receive and
+ * delete, and read the queue's attributes (AWS's own `AWSLambdaSQSQueueExecutionRole` is exactly
+ * these three). Not `sqs:ChangeMessageVisibility` or `sqs:GetQueueUrl`, which CDK's
+ * `SqsEventSource` adds: a failed record waits out its visibility timeout.
+ */
+const EVENT_SOURCE_ACTIONS = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'];
 
 /**
  * The key operations an action needs of the customer-managed key of the resource it acts on: reads
