@@ -4,7 +4,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignRoute } from '#infra/constructs/campaign-routing.ts';
 import type { PlatformFunction } from '#infra/constructs/platform-function.ts';
 import type { ContactApp } from '#infra/contact-app.ts';
-import { buildApp, dateRoute, fixtureStrategyJson, logicalId } from './helpers.ts';
+import {
+  buildApp,
+  dateRoute,
+  FUNCTION_NAMES,
+  type FunctionName,
+  fixtureStrategyJson,
+  logicalId,
+} from './helpers.ts';
 import {
   type CfnTemplate,
   type Comparison,
@@ -37,19 +44,6 @@ const CAMPAIGNS: CampaignRoute[] = [
   },
   dateRoute('contract-renewal'),
 ];
-
-const FUNCTION_NAMES = [
-  'evaluate',
-  'deferred',
-  'profile',
-  'activity',
-  'feedback',
-  'date-triggers',
-  'preferences',
-  'export',
-  'next-best-offer',
-] as const;
-type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 let built: ContactApp;
 let stacks: StackTemplates;

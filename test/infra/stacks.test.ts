@@ -22,6 +22,8 @@ import {
   dateRoute,
   FIXTURE_STRATEGY_FILE,
   type FlatStatement,
+  FUNCTION_NAMES,
+  type FunctionName,
   fixtureActivityPattern,
   fixtureStrategyJson,
   logicalId,
@@ -106,20 +108,8 @@ const functions = () => {
     preferences: s.preferences.fn,
     export: s.exportFunction,
     'next-best-offer': s.moments.fn,
-  } satisfies Record<string, PlatformFunction>;
+  } satisfies Record<FunctionName, PlatformFunction>;
 };
-type FunctionName = keyof ReturnType<typeof functions>;
-const FUNCTION_NAMES: FunctionName[] = [
-  'evaluate',
-  'deferred',
-  'profile',
-  'activity',
-  'feedback',
-  'date-triggers',
-  'preferences',
-  'export',
-  'next-best-offer',
-];
 
 describe('stateful stack: the contact table', () => {
   it('has pk/sk string keys, on-demand billing, PITR, TTL on `ttl` and deletion protection', () => {
