@@ -1,7 +1,6 @@
-import type { Duration } from 'aws-cdk-lib';
+import { type Duration, Names } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import { EventQueue } from './event-queue.ts';
 import { acknowledge } from './nag.ts';
@@ -54,14 +53,24 @@ export class QueueConsumer extends Construct {
       environment: { ...props.environment, DEAD_LETTER_QUEUE_URL: this.buffer.deadLetterQueue.queueUrl },
     });
 
-    this.fn.function.addEventSource(
-      new SqsEventSource(this.buffer.queue, {
-        batchSize: batchSize ?? 10,
-        maxBatchingWindow,
-        reportBatchItemFailures: true,
-        maxConcurrency,
-      }),
-    );
+    // The mapping SqsEventSource would make (same id, so a deployed mapping is updated in place), but
+    // with only what Lambda's poller does on the queue: receive, delete, read its attributes (AWS's
+    // AWSLambdaSQSQueueExecutionRole), and decrypt with the queue's key. SqsEventSource's
+    // grantConsumeMessages adds sqs:ChangeMessageVisibility and sqs:GetQueueUrl, which neither the
+    // poller nor the code calls: a failed record waits out its visibility timeout.
+    this.fn.function.addEventSourceMapping(`SqsEventSource:${Names.nodeUniqueId(this.buffer.queue.node)}`, {
+      eventSourceArn: this.buffer.queue.queueArn,
+      batchSize: batchSize ?? 10,
+      maxBatchingWindow,
+      reportBatchItemFailures: true,
+      maxConcurrency,
+    });
+    iam.Grant.addToPrincipal({
+      grantee: this.fn,
+      actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+      resourceArns: [this.buffer.queue.queueArn],
+    });
+    this.buffer.queue.encryptionMasterKey?.grantDecrypt(this.fn);
     iam.Grant.addToPrincipal({
       grantee: this.fn,
       actions: ['sqs:SendMessage'],

@@ -10,6 +10,20 @@ import { activityPattern } from '#shared/routing.ts';
 import { DATE_TRIGGER_DETAIL_TYPE, DATE_TRIGGER_SOURCE } from '#shared/strategy/campaign-pattern.ts';
 import { loadStrategyFile, strategyBundleJson } from '#shared/strategy/load.ts';
 
+/** The platform's functions, by their `functions/<name>.ts` entry (date-triggers only with date campaigns). */
+export const FUNCTION_NAMES = [
+  'evaluate',
+  'deferred',
+  'profile',
+  'activity',
+  'feedback',
+  'date-triggers',
+  'preferences',
+  'export',
+  'next-best-offer',
+] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
 /**
  * A small valid strategy (with templates): its JSON is what the test apps inline into the functions;
  * the tests pass their campaigns inline.

@@ -12,7 +12,8 @@ import { REPO_ROOT } from '#infra/constructs/platform-function.ts';
 
 /**
  * Every SDK command the platform may use, and the IAM actions it needs. A command a bundle imports
- * that is missing here fails the IAM test: add it, with its actions, and review the grant.
+ * that is missing here fails the IAM test (`iam.test.ts`): add it, with its actions, and review the
+ * grant. On which resources is derived from the function's configuration (`iam-derivation.ts`).
  */
 export const COMMAND_ACTIONS: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
   '@aws-sdk/client-dynamodb': {
@@ -90,24 +91,6 @@ export function sdkCommands(code: string): string[] {
   return sdkImports(code)
     .flatMap(({ pkg, names }) => names.filter((n) => n.endsWith('Command')).map((n) => `${pkg}#${n}`))
     .sort();
-}
-
-/**
- * The IAM actions the commands of a bundle need.
- * @throws Error naming a command that {@link COMMAND_ACTIONS} does not know.
- */
-export function actionsOf(commands: readonly string[]): string[] {
-  const actions = new Set<string>();
-  for (const command of commands) {
-    const [pkg = '', name = ''] = command.split('#');
-    const known = COMMAND_ACTIONS[pkg]?.[name];
-    if (!known)
-      throw new Error(
-        `${command} is not in COMMAND_ACTIONS (test/infra/sdk-usage.ts): add it with its IAM actions`,
-      );
-    for (const action of known) actions.add(action);
-  }
-  return [...actions].sort();
 }
 
 /**
