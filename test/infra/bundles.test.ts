@@ -14,26 +14,13 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '#infra/constructs/platform-function.ts';
 import { type ContactApp, createContactApp, loadDeployedStrategy } from '#infra/contact-app.ts';
-import { cdkJsonContext, logicalId } from './helpers.ts';
+import { cdkJsonContext, FUNCTION_NAMES, type FunctionName, logicalId } from './helpers.ts';
 import { RUNTIME_SDK_PACKAGES, sdkImports } from './sdk-usage.ts';
 
 /**
  * The real thing, once: the whole app as `cdk synth` builds it from the shipped strategy file, with
  * all eight bundles built by esbuild. Every other infra test skips bundling.
  */
-
-const FUNCTION_NAMES = [
-  'evaluate',
-  'deferred',
-  'profile',
-  'activity',
-  'feedback',
-  'date-triggers',
-  'preferences',
-  'export',
-  'next-best-offer',
-] as const;
-type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 /** The issue-6 target: at most 250 KB of minified code per function. */
 const MAX_BUNDLE_BYTES = 250_000;
