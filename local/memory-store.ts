@@ -485,7 +485,8 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
     conversion: NonNullable<ContactRecord['conversion']>,
   ): Promise<ContactRecord | undefined> {
     const p = this.partitions.get(customerId);
-    if (!p) return undefined;
+    const sks = p?.byCampaign.get(campaignId);
+    if (!p || !sks) return undefined; // no contact of the campaign: nothing to credit
     const nowSeconds = Math.floor(this.now() / 1000);
     const live = function* (sks: Iterable<string>) {
       for (const sk of sks) {
@@ -493,7 +494,7 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
         if (c && c.ttl >= nowSeconds) yield c.record;
       }
     };
-    const latest = attributionTarget(live(p.byCampaign.get(campaignId) ?? []), since, conversion.at);
+    const latest = attributionTarget(live(sks), since, conversion.at);
     if (!latest) return undefined;
     const sk = SK.contact(campaignId, latest.idempotencyKey);
     const item = p.contacts.get(sk);

@@ -12,6 +12,7 @@ import type {
 import type { ContactRecord } from '#shared/domain/store.ts';
 import { compileEngine, type Engine } from '#shared/engine/compile.ts';
 import { shortHash } from '#shared/engine/hash.ts';
+import { renderEmptyMessage } from '#shared/engine/render.ts';
 import { InvalidInputError } from '#shared/errors.ts';
 import { compileEventPattern } from '#shared/event-pattern/index.ts';
 import { platformRoutes, type Route, type RouteTarget } from '#shared/routing.ts';
@@ -530,6 +531,9 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
     channels,
     links: NULL_LINKS,
     from: `${brand?.senderName ?? brand?.name ?? 'Contact'} <noreply@contact.invalid>`,
+    // The shape-only templates render empty: the same message without building a context or running
+    // Handlebars (renderEmptyMessage; a test checks both give the same messages and errors).
+    ...(!input.render && { render: renderEmptyMessage }),
   };
   const data: CustomerDataDeps = {
     store,
