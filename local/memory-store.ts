@@ -488,13 +488,12 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
     const sks = p?.byCampaign.get(campaignId);
     if (!p || !sks) return undefined; // no contact of the campaign: nothing to credit
     const nowSeconds = Math.floor(this.now() / 1000);
-    const live = function* (sks: Iterable<string>) {
-      for (const sk of sks) {
-        const c = p.contacts.get(sk);
-        if (c && c.ttl >= nowSeconds) yield c.record;
-      }
-    };
-    const latest = attributionTarget(live(sks), since, conversion.at);
+    const live: ContactRecord[] = [];
+    for (const sk of sks) {
+      const c = p.contacts.get(sk);
+      if (c && c.ttl >= nowSeconds) live.push(c.record);
+    }
+    const latest = attributionTarget(live, since, conversion.at);
     if (!latest) return undefined;
     const sk = SK.contact(campaignId, latest.idempotencyKey);
     const item = p.contacts.get(sk);

@@ -219,21 +219,74 @@ export function envelope(
   };
 }
 
-/** The platform's rules on the `contact-triggers` bus, compiled once. */
+interface Rule {
+  readonly route: Route;
+  readonly matches: (event: unknown) => boolean;
+  /** The `source` and `detail-type` values the rule can match, when its pattern lists plain strings. */
+  readonly sources?: ReadonlySet<string>;
+  readonly detailTypes?: ReadonlySet<string>;
+}
+
+/** A top-level field's values when the pattern lists plain strings only (the field must equal one). */
+function plainStrings(pattern: Readonly<Record<string, unknown>>, field: string): Set<string> | undefined {
+  const values = Object.hasOwn(pattern, field) ? pattern[field] : undefined;
+  if (!Array.isArray(values) || values.length === 0 || !values.every((v) => typeof v === 'string'))
+    return undefined;
+  return new Set(values as string[]);
+}
+
+/**
+ * The platform's rules on the `contact-triggers` bus, compiled once. Every rule's full pattern decides;
+ * an index on the envelope's `source` and `detail-type` only skips the rules that cannot match: a
+ * top-level field is part of every alternative of a pattern, and a string matches a list of plain
+ * strings only by being one of them.
+ */
 export class Router {
-  private readonly rules: { route: Route; matches: (event: unknown) => boolean }[];
+  private readonly rules: readonly Rule[];
+  /** The rules worth trying per source, then detail-type, in rule order; filled as events come. */
+  private readonly candidates = new Map<string, Map<string, readonly Rule[]>>();
 
   constructor(strategy: Strategy) {
     this.rules = platformRoutes(strategy)
       .filter((r) => r.bus === TRIGGER_BUS_NAME)
-      .map((route) => ({ route, matches: compileEventPattern(route.pattern) }));
+      .map((route) => {
+        const sources = plainStrings(route.pattern, 'source');
+        const detailTypes = plainStrings(route.pattern, 'detail-type');
+        return {
+          route,
+          matches: compileEventPattern(route.pattern),
+          ...(sources && { sources }),
+          ...(detailTypes && { detailTypes }),
+        };
+      });
   }
 
   /** The rules an event matches, in rule order (campaigns first, as `platformRoutes` lists them). */
   match(event: unknown): Route[] {
     const out: Route[] = [];
-    for (const { route, matches } of this.rules) if (matches(event)) out.push(route);
+    for (const { route, matches } of this.candidatesFor(event)) if (matches(event)) out.push(route);
     return out;
+  }
+
+  private candidatesFor(event: unknown): readonly Rule[] {
+    if (!isRecord(event)) return this.rules;
+    const { source } = event;
+    const detailType = event['detail-type'];
+    if (typeof source !== 'string' || typeof detailType !== 'string') return this.rules;
+    let bySource = this.candidates.get(source);
+    if (!bySource) {
+      if (this.candidates.size >= 1_000) this.candidates.clear(); // a history of many sources: stay small
+      bySource = new Map();
+      this.candidates.set(source, bySource);
+    }
+    let rules = bySource.get(detailType);
+    if (!rules) {
+      rules = this.rules.filter(
+        (r) => (r.sources?.has(source) ?? true) && (r.detailTypes?.has(detailType) ?? true),
+      );
+      bySource.set(detailType, rules);
+    }
+    return rules;
   }
 }
 
