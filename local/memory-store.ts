@@ -88,6 +88,44 @@ function withoutUndefined<T extends object>(value: T): T {
   return out as T;
 }
 
+/**
+ * A copy of the keys from `cutoff` on (keys and cutoff sort as their times do): a plain clone when
+ * none is older, which is most of the time and much cheaper than building the object key by key.
+ */
+function withoutOlder<T>(record: Readonly<Record<string, T>> | undefined, cutoff: string): Record<string, T> {
+  if (!record) return {};
+  let stale = false;
+  for (const k in record) {
+    if (k < cutoff) {
+      stale = true;
+      break;
+    }
+  }
+  if (!stale) return { ...record };
+  const kept: Record<string, T> = {};
+  for (const k in record) if (k >= cutoff) kept[k] = record[k] as T;
+  return kept;
+}
+
+/** The decided keys after `cutoff`, in whole seconds: a plain clone when all already are. */
+function keptDecided(decided: Readonly<Record<string, number>>, cutoff: number): Record<string, number> {
+  let clean = true;
+  for (const key in decided) {
+    const at = decided[key] as number;
+    if (at <= cutoff || at % 1000 !== 0) {
+      clean = false;
+      break;
+    }
+  }
+  if (clean) return { ...decided };
+  const kept: Record<string, number> = {};
+  for (const key in decided) {
+    const at = decided[key] as number;
+    if (at > cutoff) kept[key] = toSeconds(at);
+  }
+  return kept;
+}
+
 /** `YYYY-MM-DD` of an instant, memoised per day: the activity counters ask for it on every event. */
 const dayOf = (() => {
   let lastDay = Number.NaN;
@@ -200,11 +238,7 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
     const sends: SendEntry[] = [];
     for (const s of state.sends) if (s.at > sendCutoff) sends.push(inSeconds(s));
     sends.push(inSeconds(commit.reserve));
-    const decided: Record<string, number> = {};
-    for (const key in state.decided) {
-      const at = state.decided[key] as number;
-      if (at > decidedCutoff) decided[key] = toSeconds(at);
-    }
+    const decided = keptDecided(state.decided, decidedCutoff);
     // Keyed by `decidedKey` (a short hash), as the state item keeps them and the engine looks them up.
     decided[decidedKey(commit.idempotencyKey)] = toSeconds(commit.decidedAt);
     // `SET s, d, v`: the consent in the state item stays as it is.
@@ -466,9 +500,7 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
     const ids = item?.ids ?? [];
     if (ids.includes(eventId)) return 'already_counted';
     const cutoff = dayOf(this.now() - keepDays * DAY);
-    const days: Record<string, number> = {};
-    const old = item?.days;
-    if (old) for (const d in old) if (d >= cutoff) days[d] = old[d] as number;
+    const days = withoutOlder(item?.days, cutoff);
     days[day] = (days[day] ?? 0) + 1;
     // The last 50 event ids are enough to recognise a redelivery.
     const next = ids.length >= 50 ? ids.slice(ids.length - 49) : ids.slice();

@@ -13,6 +13,7 @@ import type { ContactRecord } from '#shared/domain/store.ts';
 import { compileEngine, type Engine } from '#shared/engine/compile.ts';
 import { shortHash } from '#shared/engine/hash.ts';
 import { renderEmptyMessage } from '#shared/engine/render.ts';
+import { isoString } from '#shared/engine/time.ts';
 import { InvalidInputError } from '#shared/errors.ts';
 import { compileEventPattern } from '#shared/event-pattern/index.ts';
 import { platformRoutes, type Route, type RouteTarget } from '#shared/routing.ts';
@@ -180,7 +181,7 @@ const eventTime = (() => {
     const second = Math.floor(ms / 1000);
     if (second !== lastSecond) {
       lastSecond = second;
-      last = new Date(second * 1000).toISOString().replace('.000Z', 'Z');
+      last = isoString(second * 1000).replace('.000Z', 'Z');
     }
     return last;
   };
