@@ -64,8 +64,11 @@ interface Partition {
   readonly activity: Map<string, ActivityItem>;
   tombstone?: string;
   readonly contacts: Map<string, ContactItem>;
-  /** The sort keys of `contacts` per campaign: conversions look up one campaign's records per order. */
-  readonly byCampaign: Map<string, string[]>;
+  /**
+   * The items of `contacts` a conversion can be credited to (sent or held out), per campaign: a goal
+   * event looks for one campaign's, and most records are suppressions (see `setContact`).
+   */
+  readonly byCampaign: Map<string, Map<string, ContactItem>>;
   readonly ledger: Map<string, ConsentLedgerEntry>;
   readonly dates: Map<string, DateIndexEntry>;
   /** The engine's view of the `A#` items, built on the first load after a change. */
@@ -76,6 +79,20 @@ type DateListing = readonly { readonly customerId: string; readonly timezone: st
 
 const byKey = <T>(map: ReadonlyMap<string, T>): T[] =>
   [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+
+/** Writes a contact item, keeping the partition's index of creditable contacts in step. */
+function setContact(p: Partition, sk: string, item: ContactItem): void {
+  p.contacts.set(sk, item);
+  const { campaignId, outcome } = item.record;
+  let creditable = p.byCampaign.get(campaignId);
+  if (outcome === 'sent' || outcome === 'holdout') {
+    if (!creditable) {
+      creditable = new Map();
+      p.byCampaign.set(campaignId, creditable);
+    }
+    creditable.set(sk, item);
+  } else creditable?.delete(sk);
+}
 
 /** Drops `undefined` members, as the document client's `removeUndefinedValues` does on a put. */
 function withoutUndefined<T extends object>(value: T): T {
@@ -251,15 +268,9 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
     const ttl = Math.floor(this.now() / 1000) + (this.options.historyRetentionDays ?? 730) * 86_400;
     const p = this.part(record.customerId);
     const sk = SK.contact(record.campaignId, record.idempotencyKey);
-    const existing = p.contacts.get(sk);
-    const previous = existing?.record.messageId;
+    const previous = p.contacts.get(sk)?.record.messageId;
     if (previous !== undefined && previous !== record.messageId) this.messageIds.delete(previous);
-    if (!existing) {
-      const sks = p.byCampaign.get(record.campaignId);
-      if (sks) sks.push(sk);
-      else p.byCampaign.set(record.campaignId, [sk]);
-    }
-    p.contacts.set(sk, { record: withoutUndefined(record), ttl });
+    setContact(p, sk, { record: withoutUndefined(record), ttl });
     if (record.messageId) this.messageIds.set(record.messageId, { customerId: record.customerId, sk });
   }
 
@@ -279,7 +290,7 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
     if (!p || !item)
       throw new PlatformError('no contact record to count a duplicate on', undefined, { campaignId });
     const record = { ...item.record, duplicates: (item.record.duplicates ?? 0) + 1 };
-    p.contacts.set(sk, { ...item, record });
+    setContact(p, sk, { ...item, record });
   }
 
   async mergeProfile(
@@ -390,7 +401,7 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
     const sk = SK.contact(ref.campaignId, ref.idempotencyKey);
     const item = this.contactItem(p, sk);
     if (!p || !item) return;
-    p.contacts.set(sk, {
+    setContact(p, sk, {
       ...item,
       record: { ...item.record, feedback: [...(item.record.feedback ?? []), feedback] },
     });
@@ -517,20 +528,18 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
     conversion: NonNullable<ContactRecord['conversion']>,
   ): Promise<ContactRecord | undefined> {
     const p = this.partitions.get(customerId);
-    const sks = p?.byCampaign.get(campaignId);
-    if (!p || !sks) return undefined; // no contact of the campaign: nothing to credit
+    const creditable = p?.byCampaign.get(campaignId);
+    if (!p || !creditable || creditable.size === 0) return undefined; // nothing to credit
     const nowSeconds = Math.floor(this.now() / 1000);
     const live: ContactRecord[] = [];
-    for (const sk of sks) {
-      const c = p.contacts.get(sk);
-      if (c && c.ttl >= nowSeconds) live.push(c.record);
-    }
+    for (const c of creditable.values()) if (c.ttl >= nowSeconds) live.push(c.record);
+    // (attributionTarget passes over anything else; its answer does not depend on the order.)
     const latest = attributionTarget(live, since, conversion.at);
     if (!latest) return undefined;
     const sk = SK.contact(campaignId, latest.idempotencyKey);
     const item = p.contacts.get(sk);
     if (!item || item.record.conversion) return undefined;
-    p.contacts.set(sk, { ...item, record: { ...item.record, conversion } });
+    setContact(p, sk, { ...item, record: { ...item.record, conversion } });
     return { ...latest, conversion };
   }
 }
