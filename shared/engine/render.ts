@@ -784,7 +784,10 @@ function normalizeLocale(locale: string): string {
   return region === undefined ? language.toLowerCase() : `${language.toLowerCase()}-${region.toUpperCase()}`;
 }
 
-const languageOf = (locale: string): string => locale.split('-')[0] ?? locale;
+const languageOf = (locale: string): string => {
+  const dash = locale.indexOf('-');
+  return dash < 0 ? locale : locale.slice(0, dash);
+};
 
 function localeOf(options: HelperOptions): string {
   const root: unknown = options.data?.root;
