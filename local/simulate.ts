@@ -12,7 +12,7 @@ import type {
 import type { ContactRecord } from '#shared/domain/store.ts';
 import { compileEngine, type Engine } from '#shared/engine/compile.ts';
 import { shortHash } from '#shared/engine/hash.ts';
-import { renderEmptyMessage } from '#shared/engine/render.ts';
+import { renderEmptyMessage, withEmptyStrings } from '#shared/engine/render.ts';
 import { isoString } from '#shared/engine/time.ts';
 import { InvalidInputError } from '#shared/errors.ts';
 import { compileEventPattern } from '#shared/event-pattern/index.ts';
@@ -390,17 +390,13 @@ const NULL_PUSH: PushRegistry = {
  * empty, so a run-time failure needs a template that only breaks on some customers' data. Nothing else
  * a rendering yields (SMS segments, the locale picked, the subject) enters a decision or its record.
  * `simulate({ render: true })` (`contact simulate --render`) renders for real, and a test checks that
- * both give the same decisions on the sample history.
+ * both give the same decisions on the sample history. Without it, the messages of these templates are
+ * made by `renderEmptyMessage` (the same messages and errors, without Handlebars; tested against
+ * `renderMessage` in test/unit/simulate-fast-paths.test.ts).
  */
 export function shapeOnly(templates: TemplateSet): TemplateSet {
-  const empty = (value: unknown): unknown => {
-    if (typeof value === 'string') return '';
-    if (Array.isArray(value)) return value.map(empty);
-    if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, empty(v)]));
-    return value;
-  };
   return {
-    templates: empty(templates.templates) as TemplateSet['templates'],
+    templates: withEmptyStrings(templates.templates) as TemplateSet['templates'],
     layout: { html: '', text: '' },
   };
 }

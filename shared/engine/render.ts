@@ -233,7 +233,7 @@ export function renderEmptyMessage(input: Omit<RenderInput, 'context'>): Rendere
       return { channel, locale: localizedPart(input, known, file?.push).locale, title: '', body: '' };
     case 'webhook': {
       const { locale, template } = localizedPart(input, known, file?.webhook);
-      return { channel, locale, payload: emptied(template) };
+      return { channel, locale, payload: withEmptyStrings(template) };
     }
   }
 }
@@ -243,13 +243,17 @@ const EMPTY_SMS = (() => {
   return { encoding, segments };
 })();
 
-/** A webhook payload as {@link renderJson} renders it when every string in it is empty. */
-const emptied = (value: unknown): unknown => {
+/**
+ * The value with every string in it emptied, everything else kept: a template set's shape, and a
+ * webhook payload as {@link renderJson} renders it from such a template.
+ */
+export function withEmptyStrings(value: unknown): unknown {
   if (typeof value === 'string') return '';
-  if (Array.isArray(value)) return value.map(emptied);
-  if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, emptied(v)]));
+  if (Array.isArray(value)) return value.map(withEmptyStrings);
+  if (isRecord(value))
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withEmptyStrings(v)]));
   return value;
-};
+}
 
 function renderEmail(
   templates: TemplateSet,
