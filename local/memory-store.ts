@@ -64,8 +64,11 @@ interface Partition {
   readonly activity: Map<string, ActivityItem>;
   tombstone?: string;
   readonly contacts: Map<string, ContactItem>;
-  /** The sort keys of `contacts` per campaign: conversions look up one campaign's records per order. */
-  readonly byCampaign: Map<string, string[]>;
+  /**
+   * The items of `contacts` a conversion can be credited to (sent or held out), per campaign: a goal
+   * event looks for one campaign's, and most records are suppressions (see `setContact`).
+   */
+  readonly byCampaign: Map<string, Map<string, ContactItem>>;
   readonly ledger: Map<string, ConsentLedgerEntry>;
   readonly dates: Map<string, DateIndexEntry>;
   /** The engine's view of the `A#` items, built on the first load after a change. */
@@ -77,6 +80,20 @@ type DateListing = readonly { readonly customerId: string; readonly timezone: st
 const byKey = <T>(map: ReadonlyMap<string, T>): T[] =>
   [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
 
+/** Writes a contact item, keeping the partition's index of creditable contacts in step. */
+function setContact(p: Partition, sk: string, item: ContactItem): void {
+  p.contacts.set(sk, item);
+  const { campaignId, outcome } = item.record;
+  let creditable = p.byCampaign.get(campaignId);
+  if (outcome === 'sent' || outcome === 'holdout') {
+    if (!creditable) {
+      creditable = new Map();
+      p.byCampaign.set(campaignId, creditable);
+    }
+    creditable.set(sk, item);
+  } else creditable?.delete(sk);
+}
+
 /** Drops `undefined` members, as the document client's `removeUndefinedValues` does on a put. */
 function withoutUndefined<T extends object>(value: T): T {
   const record = value as Record<string, unknown>;
@@ -86,6 +103,44 @@ function withoutUndefined<T extends object>(value: T): T {
   const out: Record<string, unknown> = {};
   for (const k in record) if (record[k] !== undefined) out[k] = record[k];
   return out as T;
+}
+
+/**
+ * A copy of the keys from `cutoff` on (keys and cutoff sort as their times do): a plain clone when
+ * none is older, which is most of the time and much cheaper than building the object key by key.
+ */
+function withoutOlder<T>(record: Readonly<Record<string, T>> | undefined, cutoff: string): Record<string, T> {
+  if (!record) return {};
+  let stale = false;
+  for (const k in record) {
+    if (k < cutoff) {
+      stale = true;
+      break;
+    }
+  }
+  if (!stale) return { ...record };
+  const kept: Record<string, T> = {};
+  for (const k in record) if (k >= cutoff) kept[k] = record[k] as T;
+  return kept;
+}
+
+/** The decided keys after `cutoff`, in whole seconds: a plain clone when all already are. */
+function keptDecided(decided: Readonly<Record<string, number>>, cutoff: number): Record<string, number> {
+  let clean = true;
+  for (const key in decided) {
+    const at = decided[key] as number;
+    if (at <= cutoff || at % 1000 !== 0) {
+      clean = false;
+      break;
+    }
+  }
+  if (clean) return { ...decided };
+  const kept: Record<string, number> = {};
+  for (const key in decided) {
+    const at = decided[key] as number;
+    if (at > cutoff) kept[key] = toSeconds(at);
+  }
+  return kept;
 }
 
 /** `YYYY-MM-DD` of an instant, memoised per day: the activity counters ask for it on every event. */
@@ -200,11 +255,7 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
     const sends: SendEntry[] = [];
     for (const s of state.sends) if (s.at > sendCutoff) sends.push(inSeconds(s));
     sends.push(inSeconds(commit.reserve));
-    const decided: Record<string, number> = {};
-    for (const key in state.decided) {
-      const at = state.decided[key] as number;
-      if (at > decidedCutoff) decided[key] = toSeconds(at);
-    }
+    const decided = keptDecided(state.decided, decidedCutoff);
     // Keyed by `decidedKey` (a short hash), as the state item keeps them and the engine looks them up.
     decided[decidedKey(commit.idempotencyKey)] = toSeconds(commit.decidedAt);
     // `SET s, d, v`: the consent in the state item stays as it is.
@@ -217,15 +268,9 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
     const ttl = Math.floor(this.now() / 1000) + (this.options.historyRetentionDays ?? 730) * 86_400;
     const p = this.part(record.customerId);
     const sk = SK.contact(record.campaignId, record.idempotencyKey);
-    const existing = p.contacts.get(sk);
-    const previous = existing?.record.messageId;
+    const previous = p.contacts.get(sk)?.record.messageId;
     if (previous !== undefined && previous !== record.messageId) this.messageIds.delete(previous);
-    if (!existing) {
-      const sks = p.byCampaign.get(record.campaignId);
-      if (sks) sks.push(sk);
-      else p.byCampaign.set(record.campaignId, [sk]);
-    }
-    p.contacts.set(sk, { record: withoutUndefined(record), ttl });
+    setContact(p, sk, { record: withoutUndefined(record), ttl });
     if (record.messageId) this.messageIds.set(record.messageId, { customerId: record.customerId, sk });
   }
 
@@ -245,7 +290,7 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
     if (!p || !item)
       throw new PlatformError('no contact record to count a duplicate on', undefined, { campaignId });
     const record = { ...item.record, duplicates: (item.record.duplicates ?? 0) + 1 };
-    p.contacts.set(sk, { ...item, record });
+    setContact(p, sk, { ...item, record });
   }
 
   async mergeProfile(
@@ -356,7 +401,7 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
     const sk = SK.contact(ref.campaignId, ref.idempotencyKey);
     const item = this.contactItem(p, sk);
     if (!p || !item) return;
-    p.contacts.set(sk, {
+    setContact(p, sk, {
       ...item,
       record: { ...item.record, feedback: [...(item.record.feedback ?? []), feedback] },
     });
@@ -466,9 +511,7 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
     const ids = item?.ids ?? [];
     if (ids.includes(eventId)) return 'already_counted';
     const cutoff = dayOf(this.now() - keepDays * DAY);
-    const days: Record<string, number> = {};
-    const old = item?.days;
-    if (old) for (const d in old) if (d >= cutoff) days[d] = old[d] as number;
+    const days = withoutOlder(item?.days, cutoff);
     days[day] = (days[day] ?? 0) + 1;
     // The last 50 event ids are enough to recognise a redelivery.
     const next = ids.length >= 50 ? ids.slice(ids.length - 49) : ids.slice();
@@ -485,20 +528,18 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
     conversion: NonNullable<ContactRecord['conversion']>,
   ): Promise<ContactRecord | undefined> {
     const p = this.partitions.get(customerId);
-    if (!p) return undefined;
+    const creditable = p?.byCampaign.get(campaignId);
+    if (!p || !creditable || creditable.size === 0) return undefined; // nothing to credit
     const nowSeconds = Math.floor(this.now() / 1000);
-    const live = function* (sks: Iterable<string>) {
-      for (const sk of sks) {
-        const c = p.contacts.get(sk);
-        if (c && c.ttl >= nowSeconds) yield c.record;
-      }
-    };
-    const latest = attributionTarget(live(p.byCampaign.get(campaignId) ?? []), since, conversion.at);
+    const live: ContactRecord[] = [];
+    for (const c of creditable.values()) if (c.ttl >= nowSeconds) live.push(c.record);
+    // (attributionTarget passes over anything else; its answer does not depend on the order.)
+    const latest = attributionTarget(live, since, conversion.at);
     if (!latest) return undefined;
     const sk = SK.contact(campaignId, latest.idempotencyKey);
     const item = p.contacts.get(sk);
     if (!item || item.record.conversion) return undefined;
-    p.contacts.set(sk, { ...item, record: { ...item.record, conversion } });
+    setContact(p, sk, { ...item, record: { ...item.record, conversion } });
     return { ...latest, conversion };
   }
 }

@@ -12,6 +12,8 @@ import type {
 import type { ContactRecord } from '#shared/domain/store.ts';
 import { compileEngine, type Engine } from '#shared/engine/compile.ts';
 import { shortHash } from '#shared/engine/hash.ts';
+import { renderEmptyMessage, withEmptyStrings } from '#shared/engine/render.ts';
+import { isoString } from '#shared/engine/time.ts';
 import { InvalidInputError } from '#shared/errors.ts';
 import { compileEventPattern } from '#shared/event-pattern/index.ts';
 import { platformRoutes, type Route, type RouteTarget } from '#shared/routing.ts';
@@ -179,7 +181,7 @@ const eventTime = (() => {
     const second = Math.floor(ms / 1000);
     if (second !== lastSecond) {
       lastSecond = second;
-      last = new Date(second * 1000).toISOString().replace('.000Z', 'Z');
+      last = isoString(second * 1000).replace('.000Z', 'Z');
     }
     return last;
   };
@@ -218,21 +220,74 @@ export function envelope(
   };
 }
 
-/** The platform's rules on the `contact-triggers` bus, compiled once. */
+interface Rule {
+  readonly route: Route;
+  readonly matches: (event: unknown) => boolean;
+  /** The `source` and `detail-type` values the rule can match, when its pattern lists plain strings. */
+  readonly sources?: ReadonlySet<string>;
+  readonly detailTypes?: ReadonlySet<string>;
+}
+
+/** A top-level field's values when the pattern lists plain strings only (the field must equal one). */
+function plainStrings(pattern: Readonly<Record<string, unknown>>, field: string): Set<string> | undefined {
+  const values = Object.hasOwn(pattern, field) ? pattern[field] : undefined;
+  if (!Array.isArray(values) || values.length === 0 || !values.every((v) => typeof v === 'string'))
+    return undefined;
+  return new Set(values as string[]);
+}
+
+/**
+ * The platform's rules on the `contact-triggers` bus, compiled once. Every rule's full pattern decides;
+ * an index on the envelope's `source` and `detail-type` only skips the rules that cannot match: a
+ * top-level field is part of every alternative of a pattern, and a string matches a list of plain
+ * strings only by being one of them.
+ */
 export class Router {
-  private readonly rules: { route: Route; matches: (event: unknown) => boolean }[];
+  private readonly rules: readonly Rule[];
+  /** The rules worth trying per source, then detail-type, in rule order; filled as events come. */
+  private readonly candidates = new Map<string, Map<string, readonly Rule[]>>();
 
   constructor(strategy: Strategy) {
     this.rules = platformRoutes(strategy)
       .filter((r) => r.bus === TRIGGER_BUS_NAME)
-      .map((route) => ({ route, matches: compileEventPattern(route.pattern) }));
+      .map((route) => {
+        const sources = plainStrings(route.pattern, 'source');
+        const detailTypes = plainStrings(route.pattern, 'detail-type');
+        return {
+          route,
+          matches: compileEventPattern(route.pattern),
+          ...(sources && { sources }),
+          ...(detailTypes && { detailTypes }),
+        };
+      });
   }
 
   /** The rules an event matches, in rule order (campaigns first, as `platformRoutes` lists them). */
   match(event: unknown): Route[] {
     const out: Route[] = [];
-    for (const { route, matches } of this.rules) if (matches(event)) out.push(route);
+    for (const { route, matches } of this.candidatesFor(event)) if (matches(event)) out.push(route);
     return out;
+  }
+
+  private candidatesFor(event: unknown): readonly Rule[] {
+    if (!isRecord(event)) return this.rules;
+    const { source } = event;
+    const detailType = event['detail-type'];
+    if (typeof source !== 'string' || typeof detailType !== 'string') return this.rules;
+    let bySource = this.candidates.get(source);
+    if (!bySource) {
+      if (this.candidates.size >= 1_000) this.candidates.clear(); // a history of many sources: stay small
+      bySource = new Map();
+      this.candidates.set(source, bySource);
+    }
+    let rules = bySource.get(detailType);
+    if (!rules) {
+      rules = this.rules.filter(
+        (r) => (r.sources?.has(source) ?? true) && (r.detailTypes?.has(detailType) ?? true),
+      );
+      bySource.set(detailType, rules);
+    }
+    return rules;
   }
 }
 
@@ -335,17 +390,13 @@ const NULL_PUSH: PushRegistry = {
  * empty, so a run-time failure needs a template that only breaks on some customers' data. Nothing else
  * a rendering yields (SMS segments, the locale picked, the subject) enters a decision or its record.
  * `simulate({ render: true })` (`contact simulate --render`) renders for real, and a test checks that
- * both give the same decisions on the sample history.
+ * both give the same decisions on the sample history. Without it, the messages of these templates are
+ * made by `renderEmptyMessage` (the same messages and errors, without Handlebars; tested against
+ * `renderMessage` in test/unit/simulate-fast-paths.test.ts).
  */
 export function shapeOnly(templates: TemplateSet): TemplateSet {
-  const empty = (value: unknown): unknown => {
-    if (typeof value === 'string') return '';
-    if (Array.isArray(value)) return value.map(empty);
-    if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, empty(v)]));
-    return value;
-  };
   return {
-    templates: empty(templates.templates) as TemplateSet['templates'],
+    templates: withEmptyStrings(templates.templates) as TemplateSet['templates'],
     layout: { html: '', text: '' },
   };
 }
@@ -530,6 +581,9 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
     channels,
     links: NULL_LINKS,
     from: `${brand?.senderName ?? brand?.name ?? 'Contact'} <noreply@contact.invalid>`,
+    // The shape-only templates render empty: the same message without building a context or running
+    // Handlebars (renderEmptyMessage; a test checks both give the same messages and errors).
+    ...(!input.render && { render: renderEmptyMessage }),
   };
   const data: CustomerDataDeps = {
     store,

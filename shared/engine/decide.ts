@@ -437,12 +437,14 @@ export function decide(engine: Engine, { event, state, now, campaignIds }: Decid
   const ctx: Context = { engine, event: parsed, state, now, decidedAt: isoString(now) };
   const wanted = campaignIds && new Set(campaignIds);
   const decisions: Decision[] = [];
+  // Each campaign's pattern is tried once per decision.
+  const triggered = engine.byPriority.filter((c) => c.matches(event));
 
   // Campaigns routed here whose pattern no longer matches (strategy changed in flight).
   if (wanted) {
     for (const id of wanted) {
       const c = engine.campaigns.find((x) => x.campaign.id === id);
-      if (!c?.matches(event)) {
+      if (!c || !triggered.includes(c)) {
         decisions.push({
           eventId: parsed.id,
           campaignId: id,
@@ -457,7 +459,6 @@ export function decide(engine: Engine, { event, state, now, campaignIds }: Decid
     }
   }
 
-  const triggered = engine.byPriority.filter((c) => c.matches(event));
   const granted: SendEntry[] = [];
   let winner: CompiledCampaign | undefined;
   for (const c of triggered) {

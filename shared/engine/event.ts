@@ -11,6 +11,22 @@ export interface TriggerEvent {
   readonly raw: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * `Date.parse`, remembering the last answer: one event is parsed by each function it reaches and by
+ * each of its campaign decisions, and a bus carries many events of the same second.
+ */
+const parseTime = (() => {
+  let lastText = '';
+  let last = Number.NaN;
+  return (text: string): number => {
+    if (text !== lastText) {
+      lastText = text;
+      last = Date.parse(text);
+    }
+    return last;
+  };
+})();
+
 /** Customer ids are opaque, but bounded and printable: they end up in keys and logs. */
 export const CUSTOMER_ID = /^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,127}$/;
 /** EventBridge's own limit on an entry; anything bigger was never a real event. */
@@ -33,7 +49,7 @@ export function parseTriggerEvent(event: unknown): TriggerEvent | { problem: str
     return { problem: 'source is missing or not a string' };
   if (typeof detailType !== 'string' || detailType.length === 0)
     return { problem: 'detail-type is missing or not a string' };
-  const ms = typeof time === 'string' ? Date.parse(time) : Number.NaN;
+  const ms = typeof time === 'string' ? parseTime(time) : Number.NaN;
   if (Number.isNaN(ms)) return { problem: 'time is missing or not an ISO timestamp' };
   if (!isRecord(detail)) return { problem: 'detail is missing or not an object' };
   const customerId = detail.customerId;

@@ -149,20 +149,8 @@ export function pickLocale(
 export function renderMessage(input: RenderInput): RenderedMessage {
   const { templates, templateId, channel } = input;
   const file = templates.templates[templateId];
-  const localized = <T>(
-    byLocale: Readonly<Record<string, T>> | undefined,
-  ): { locale: string; template: T } => {
-    const locale = pickLocale(Object.keys(byLocale ?? {}), input.locale, input.defaultLocale);
-    const template = locale === undefined ? undefined : byLocale?.[locale];
-    if (locale === undefined || template === undefined) {
-      throw new InvalidInputError(
-        file ? `template ${templateId} has no ${channel} part` : `unknown template ${templateId}`,
-        undefined,
-        { templateId, channel },
-      );
-    }
-    return { locale, template };
-  };
+  const localized = <T>(byLocale: Readonly<Record<string, T>> | undefined) =>
+    localizedPart(input, file !== undefined, byLocale);
   switch (channel) {
     case 'email': {
       const { locale, template } = localized(file?.email);
@@ -196,6 +184,75 @@ export function renderMessage(input: RenderInput): RenderedMessage {
       return { channel, locale, payload: renderJson(template, data, `${templateId}.yaml webhook.${locale}`) };
     }
   }
+}
+
+/**
+ * The part of a template file to render for the channel, in the best locale (see {@link pickLocale}).
+ * @throws InvalidInputError when the template does not exist or lacks the channel.
+ */
+function localizedPart<T>(
+  input: Pick<RenderInput, 'templateId' | 'channel' | 'locale' | 'defaultLocale'>,
+  known: boolean,
+  byLocale: Readonly<Record<string, T>> | undefined,
+): { locale: string; template: T } {
+  const locale = pickLocale(Object.keys(byLocale ?? {}), input.locale, input.defaultLocale);
+  const template = locale === undefined ? undefined : byLocale?.[locale];
+  if (locale === undefined || template === undefined) {
+    const { templateId, channel } = input;
+    throw new InvalidInputError(
+      known ? `template ${templateId} has no ${channel} part` : `unknown template ${templateId}`,
+      undefined,
+      { templateId, channel },
+    );
+  }
+  return { locale, template };
+}
+
+/**
+ * The message {@link renderMessage} renders from a template set whose every string is empty (a dry
+ * run's: `contact simulate` renders nothing it would not send): the same errors (unknown template, no
+ * part for the channel), the same locale and parts, every text empty — without a render context or
+ * Handlebars. With empty strings nothing else can fail: an empty template renders empty.
+ * @throws InvalidInputError as {@link renderMessage} does.
+ */
+export function renderEmptyMessage(input: Omit<RenderInput, 'context'>): RenderedMessage {
+  const { templates, templateId, channel } = input;
+  const file = templates.templates[templateId];
+  const known = file !== undefined;
+  switch (channel) {
+    case 'email': {
+      const { locale, template } = localizedPart(input, known, file?.email);
+      const empty = { channel, locale, subject: '', html: '', text: '' } as const;
+      return template.preheader === undefined ? empty : { ...empty, preheader: '' };
+    }
+    case 'sms': {
+      const { locale } = localizedPart(input, known, file?.sms);
+      return { channel, locale, text: '', ...EMPTY_SMS };
+    }
+    case 'push':
+      return { channel, locale: localizedPart(input, known, file?.push).locale, title: '', body: '' };
+    case 'webhook': {
+      const { locale, template } = localizedPart(input, known, file?.webhook);
+      return { channel, locale, payload: withEmptyStrings(template) };
+    }
+  }
+}
+
+const EMPTY_SMS = (() => {
+  const { encoding, segments } = smsSegments('');
+  return { encoding, segments };
+})();
+
+/**
+ * The value with every string in it emptied, everything else kept: a template set's shape, and a
+ * webhook payload as {@link renderJson} renders it from such a template.
+ */
+export function withEmptyStrings(value: unknown): unknown {
+  if (typeof value === 'string') return '';
+  if (Array.isArray(value)) return value.map(withEmptyStrings);
+  if (isRecord(value))
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withEmptyStrings(v)]));
+  return value;
 }
 
 function renderEmail(
@@ -731,7 +788,10 @@ function normalizeLocale(locale: string): string {
   return region === undefined ? language.toLowerCase() : `${language.toLowerCase()}-${region.toUpperCase()}`;
 }
 
-const languageOf = (locale: string): string => locale.split('-')[0] ?? locale;
+const languageOf = (locale: string): string => {
+  const dash = locale.indexOf('-');
+  return dash < 0 ? locale : locale.slice(0, dash);
+};
 
 function localeOf(options: HelperOptions): string {
   const root: unknown = options.data?.root;

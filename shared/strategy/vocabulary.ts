@@ -19,13 +19,16 @@ export const MOMENTS = ['till', 'call', 'web'] as const;
 export type Moment = (typeof MOMENTS)[number];
 
 const knownTimeZones = new Set<string>();
+const unknownTimeZones = new Set<string>();
 
 /** Whether `tz` is an IANA time zone this runtime knows (answers cached: `Intl` is slow). */
 export function isTimeZone(tz: string): boolean {
   if (knownTimeZones.has(tz)) return true;
+  if (unknownTimeZones.has(tz)) return false;
   try {
     new Intl.DateTimeFormat('en', { timeZone: tz });
   } catch {
+    if (unknownTimeZones.size < 1_000) unknownTimeZones.add(tz);
     return false;
   }
   if (knownTimeZones.size < 1_000) knownTimeZones.add(tz);

@@ -11,7 +11,9 @@ import type { ContactRecord, CustomerStore } from '#shared/domain/store.ts';
 import type { Engine } from '#shared/engine/compile.ts';
 import {
   buildRenderContext,
+  type RenderContext,
   type RenderedMessage,
+  type RenderInput,
   renderMessage,
   type TriggerEventLike,
 } from '#shared/engine/render.ts';
@@ -25,7 +27,22 @@ export interface DeliverDeps {
   readonly links: LinkBuilder;
   /** `"Brand <sender@domain>"`. */
   readonly from: string;
+  /**
+   * Renders a message; the context is built only when asked for. A dry run that sends nothing
+   * (`contact simulate`) brings one that renders from the templates' shape alone.
+   * @default renderMessage, with the context built from the profile, the event and the campaign
+   */
+  readonly render?: MessageRenderer;
 }
+
+/** Renders one message: the template input, and its context on demand. */
+export type MessageRenderer = (
+  input: Omit<RenderInput, 'context'>,
+  context: () => RenderContext,
+) => RenderedMessage;
+
+const renderWithContext: MessageRenderer = (input, context) =>
+  renderMessage({ ...input, context: context() });
 
 function render(
   deps: DeliverDeps,
@@ -42,21 +59,24 @@ function render(
     throw new PermanentSendError('campaign, variant or profile gone', 'GONE');
   // Signed once: the same links go into the message and into its List-Unsubscribe header.
   const links = deps.links.links(profile.customerId, campaign.purpose, channel);
-  const message = renderMessage({
-    templates: engine.templates,
-    templateId: template,
-    channel,
-    locale: profile.locale,
-    defaultLocale: engine.strategy.defaults.locale,
-    context: buildRenderContext({
-      profile,
-      event: event as TriggerEventLike,
-      campaign,
-      ...(decision.variant !== undefined && { variant: decision.variant }),
-      ...(engine.strategy.brand && { brand: engine.strategy.brand }),
-      links,
-    }),
-  });
+  const message = (deps.render ?? renderWithContext)(
+    {
+      templates: engine.templates,
+      templateId: template,
+      channel,
+      locale: profile.locale,
+      defaultLocale: engine.strategy.defaults.locale,
+    },
+    () =>
+      buildRenderContext({
+        profile,
+        event: event as TriggerEventLike,
+        campaign,
+        ...(decision.variant !== undefined && { variant: decision.variant }),
+        ...(engine.strategy.brand && { brand: engine.strategy.brand }),
+        links,
+      }),
+  );
   return { message, unsubscribe: links.unsubscribe };
 }
 

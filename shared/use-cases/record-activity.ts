@@ -2,7 +2,7 @@ import type { Clock } from '#shared/domain/ports.ts';
 import type { ActivityStore, ContactRecord } from '#shared/domain/store.ts';
 import { countersForEvent, type Engine } from '#shared/engine/compile.ts';
 import { parseTriggerEvent } from '#shared/engine/event.ts';
-import { DAY_MS, durationMs, utcDay } from '#shared/engine/time.ts';
+import { DAY_MS, durationMs, isoString, utcDay } from '#shared/engine/time.ts';
 import { InvalidInputError } from '#shared/errors.ts';
 
 export interface ActivityDeps {
@@ -53,7 +53,7 @@ export async function recordActivity(deps: ActivityDeps, event: unknown): Promis
   }
   const conversions: ContactRecord[] = [];
   const value = conversionValue(parsed.detail);
-  const at = new Date(parsed.time).toISOString();
+  const at = isoString(parsed.time);
   for (const { campaign } of deps.engine.campaigns) {
     const goal = campaign.goal?.conversion;
     if (
@@ -66,7 +66,7 @@ export async function recordActivity(deps: ActivityDeps, event: unknown): Promis
     const record = await deps.store.attributeConversion(
       parsed.customerId,
       campaign.id,
-      new Date(parsed.time - within).toISOString(),
+      isoString(parsed.time - within),
       {
         eventId: parsed.id,
         at,
