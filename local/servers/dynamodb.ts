@@ -34,13 +34,20 @@ function jarDirectory(): string {
   return join(lib, dir);
 }
 
+/** The JIT stops at C1: a short test run ends before C2 would pay for itself. */
+export const QUICK_START_JVM = '-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto';
+
 /**
  * Starts DynamoDB Local (in memory) on the given port and waits until it answers.
  *
  * Java runs under a small shell watchdog that kills it as soon as this Node process is gone, so a
  * crashed test run or a `kill -9` of Node never leaves an orphaned JVM holding the port.
  */
-export async function startDynamoDbLocal(port: number, host = '127.0.0.1'): Promise<RunningServer> {
+export async function startDynamoDbLocal(
+  port: number,
+  host = '127.0.0.1',
+  options: { readonly javaOptions?: string } = {},
+): Promise<RunningServer> {
   checkJava();
   const dir = jarDirectory();
   const java = [
@@ -60,7 +67,7 @@ export async function startDynamoDbLocal(port: number, host = '127.0.0.1'): Prom
   const script = `${java} >/dev/null 2>&1 & J=$!; trap 'kill $J 2>/dev/null; wait $J; exit 0' TERM INT; while kill -0 ${process.pid} 2>/dev/null && kill -0 $J 2>/dev/null; do sleep 0.5 & wait $!; done; kill $J 2>/dev/null; wait $J`;
   const child: ChildProcess = spawn('sh', ['-c', script], {
     stdio: 'ignore',
-    env: { ...process.env, JAVA_TOOL_OPTIONS: '-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto' },
+    env: { ...process.env, JAVA_TOOL_OPTIONS: options.javaOptions ?? QUICK_START_JVM },
   });
   const endpoint = `http://${host}:${port}`;
   const client = new DynamoDBClient({ endpoint, region: 'eu-west-1', credentials: localCredentials });
