@@ -148,7 +148,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       say(`port ${port} (${name}) is in use: using a free port instead`);
     }
   }
-  const starting = startRuntime({ strategyFile, clock: start, quiet: true, ports });
+  const starting = startRuntime({ strategyFile, clock: start, quiet: true, ports, dynamodbJvm: 'long-run' });
   // The dry run on the same input, while DynamoDB Local's JVM starts (it yields to I/O as it goes).
   const simulating = simulate({ strategy, customers, events, start: window.start, until: window.until });
   const [started, simulated] = await Promise.allSettled([starting, simulating]);
