@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { withoutSdkLog } from '#shared/adapters/aws-clients/once.ts';
 import { documentClient } from '#shared/adapters/dynamodb/customer-store.ts';
 import type { ContactRecord } from '#shared/domain/store.ts';
 import { DEFAULT_STRATEGY_FILE, loadCompiledStrategy } from '#shared/strategy/load.ts';
@@ -169,11 +170,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     `local runtime up, and contact simulate done meanwhile, in ${startSeconds.toFixed(1)} s (dashboard ${runtime.urls.dashboard}, EventBridge ${runtime.urls.eventBridge})`,
   );
   try {
-    const client = new EventBridgeClient({
-      endpoint: runtime.urls.eventBridge,
-      region: 'eu-west-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    const client = withoutSdkLog(
+      new EventBridgeClient({
+        endpoint: runtime.urls.eventBridge,
+        region: 'eu-west-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      }),
+    );
     const refused: string[] = [];
     const put = async (batch: readonly BusEvent[]) => {
       const result = await putEvents(client, batch, { concurrency: 4 });
