@@ -59,20 +59,21 @@ function contact(
   } as ContactRecord;
 }
 
+const orderEvent = (customerId: string, day: number) => ({
+  version: '0',
+  id: randomUUID(),
+  source: 'shop.orders',
+  'detail-type': 'OrderPlaced',
+  account: '000000000000',
+  time: iso(day),
+  region: 'eu-west-1',
+  resources: [],
+  detail: { customerId, orderId: randomUUID(), total: 60 },
+});
+
 async function order(store: Store, customerId: string, day: number) {
   clock.ms = T0 + day * DAY;
-  const event = {
-    version: '0',
-    id: randomUUID(),
-    source: 'shop.orders',
-    'detail-type': 'OrderPlaced',
-    account: '000000000000',
-    time: iso(day),
-    region: 'eu-west-1',
-    resources: [],
-    detail: { customerId, orderId: randomUUID(), total: 60 },
-  };
-  const { conversions } = await recordActivity({ store, engine, clock }, event);
+  const { conversions } = await recordActivity({ store, engine, clock }, orderEvent(customerId, day));
   return conversions.filter((c) => c.campaignId === CAMPAIGN);
 }
 
@@ -158,17 +159,7 @@ describe('an order that is the goal of several campaigns (DynamoDB)', () => {
     await at('welcome', -1);
     meter.reset();
     clock.ms = T0;
-    const event = {
-      version: '0',
-      id: randomUUID(),
-      source: 'shop.orders',
-      'detail-type': 'OrderPlaced',
-      account: '000000000000',
-      time: iso(0),
-      region: 'eu-west-1',
-      resources: [],
-      detail: { customerId: id, orderId: randomUUID(), total: 60 },
-    };
+    const event = orderEvent(id, 0);
     const { conversions } = await recordActivity({ store, engine, clock }, event);
     expect(conversions.map((r) => r.eventId)).toEqual(['loyalty-third-order--2', 'win-back--20']);
     // One Query for the three campaigns, one conditional update per credited contact (and the
