@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { withoutSdkLog } from '#shared/adapters/aws-clients/once.ts';
 import { documentClient } from '#shared/adapters/dynamodb/customer-store.ts';
 import type { ContactRecord } from '#shared/domain/store.ts';
 import { DEFAULT_STRATEGY_FILE, loadCompiledStrategy } from '#shared/strategy/load.ts';
@@ -60,6 +61,11 @@ export interface DemoOptions extends SampleOptions {
   readonly reportFile?: string;
   /** Ports of the runtime: omitted ones are the defaults, or free ones when the default is taken. */
   readonly ports?: Partial<Record<'eventBridge' | 'dashboard' | 'dynamodb' | 'ses' | 'sns' | 'aux', number>>;
+  /**
+   * DynamoDB Local's JIT (see `DYNAMODB_JVM` in servers/dynamodb.ts). @default 'long-run' from 10,000
+   * events on (the full JIT's compiling pays for itself after some 20,000 calls), else 'quick-start'
+   */
+  readonly dynamodbJvm?: 'quick-start' | 'long-run';
   /** Print progress and tables. @default true */
   readonly print?: boolean;
 }
@@ -148,7 +154,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       say(`port ${port} (${name}) is in use: using a free port instead`);
     }
   }
-  const starting = startRuntime({ strategyFile, clock: start, quiet: true, ports });
+  const starting = startRuntime({
+    strategyFile,
+    clock: start,
+    quiet: true,
+    ports,
+    dynamodbJvm: options.dynamodbJvm ?? (events.length >= 10_000 ? 'long-run' : 'quick-start'),
+  });
   // The dry run on the same input, while DynamoDB Local's JVM starts (it yields to I/O as it goes).
   const simulating = simulate({ strategy, customers, events, start: window.start, until: window.until });
   const [started, simulated] = await Promise.allSettled([starting, simulating]);
@@ -169,11 +181,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     `local runtime up, and contact simulate done meanwhile, in ${startSeconds.toFixed(1)} s (dashboard ${runtime.urls.dashboard}, EventBridge ${runtime.urls.eventBridge})`,
   );
   try {
-    const client = new EventBridgeClient({
-      endpoint: runtime.urls.eventBridge,
-      region: 'eu-west-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    const client = withoutSdkLog(
+      new EventBridgeClient({
+        endpoint: runtime.urls.eventBridge,
+        region: 'eu-west-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      }),
+    );
     const refused: string[] = [];
     const put = async (batch: readonly BusEvent[]) => {
       const result = await putEvents(client, batch, { concurrency: 4 });

@@ -25,7 +25,7 @@ import { type DashboardServer, startDashboard } from './dashboard/server.ts';
 import { LOCAL_ACCOUNT } from './lambda-context.ts';
 import { type DeadLetter, LocalQueues, QUEUE_NAMES, type QueueName, type QueueStats } from './queues.ts';
 import { startAuxServer } from './servers/aux.ts';
-import { type RunningServer, startDynamoDbLocal } from './servers/dynamodb.ts';
+import { type DynamoDbJvm, type RunningServer, startDynamoDbLocal } from './servers/dynamodb.ts';
 import { type EventBridgeStats, startEventBridge } from './servers/eventbridge.ts';
 import { freePort } from './servers/free-port.ts';
 import {
@@ -107,6 +107,11 @@ export interface RuntimeOptions {
   readonly persist?: boolean;
   /** @default $CONTACT_DATA_DIR, else `.contact-local` */
   readonly dataDir?: string;
+  /**
+   * DynamoDB Local's JIT: `long-run` for a session of minutes (the demo, `npm start`), `quick-start`
+   * for short test runs. See `DYNAMODB_JVM` in servers/dynamodb.ts. @default 'quick-start'
+   */
+  readonly dynamodbJvm?: DynamoDbJvm;
   /** Wall-clock visibility timeout of the local queues (AWS: minutes). @default 1000 */
   readonly visibilityTimeoutMs?: number;
 }
@@ -390,7 +395,9 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<Runtim
     const strategyJson = strategyBundleJson(strategyFile);
     const dynamodbPort = requested.dynamodb === 0 ? await freePort() : requested.dynamodb;
     // DynamoDB Local takes seconds (a JVM): start it now and do everything else meanwhile.
-    dynamodbStarting = startDynamoDbLocal(dynamodbPort);
+    dynamodbStarting = startDynamoDbLocal(dynamodbPort, '127.0.0.1', {
+      jvm: options.dynamodbJvm ?? 'quick-start',
+    });
     // Stopped last, after the snapshot (stoppers run from the end; this one sits at the front).
     dynamodbStarting.then((server) => stoppers.unshift(() => server.stop())).catch(() => undefined);
     const compiled: CompiledStrategy = loadCompiledStrategy(strategyFile);

@@ -90,6 +90,8 @@ async function main(): Promise<number> {
     ...(args.clock !== undefined && { clock: args.clock }),
     persist: args.persist,
     quiet: args.quiet,
+    // A session of minutes to hours: worth DynamoDB Local's full JIT.
+    dynamodbJvm: 'long-run',
   });
   console.log(table(runtime, ((performance.now() - started) / 1000).toFixed(1)));
   await new Promise<void>((resolve) => {

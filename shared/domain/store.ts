@@ -155,4 +155,14 @@ export interface ActivityStore {
     since: string,
     conversion: NonNullable<ContactRecord['conversion']>,
   ): Promise<ContactRecord | undefined>;
+  /**
+   * `attributeConversion` for several campaigns whose goal the same event is, with one read of the
+   * customer's contact history where the store can (optional: without it, one call per campaign).
+   * Returns the records attributed to, in the order of `goals`.
+   */
+  attributeConversions?(
+    customerId: string,
+    goals: readonly { readonly campaignId: string; readonly since: string }[],
+    conversion: NonNullable<ContactRecord['conversion']>,
+  ): Promise<ContactRecord[]>;
 }

@@ -16,6 +16,20 @@ export interface DateTriggerDeps {
 const pad = (n: number) => String(n).padStart(2, '0');
 const isoDate = (y: number, m: number, d: number) => `${y}-${pad(m)}-${pad(d)}`;
 const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+const HOUR_MS = 3_600_000;
+/** The widest UTC offsets any time zone uses: −12:00 (Etc/GMT+12) and +14:00 (Pacific/Kiritimati). */
+const MIN_OFFSET_MS = -12 * HOUR_MS;
+const MAX_OFFSET_MS = 14 * HOUR_MS;
+
+/**
+ * Whether any time zone's clock can show the send hour on UTC today + `offset` days at `now`: a
+ * customer's local time is `now` plus their zone's offset, which lies within [−12 h, +14 h]. Most hours
+ * only one of the three local dates (UTC yesterday, today, tomorrow) can: its index keys alone are read.
+ */
+function sendHourPossible(now: number, offset: number, sendHour: number): boolean {
+  const from = Math.floor(now / DAY_MS) * DAY_MS + offset * DAY_MS + sendHour * HOUR_MS;
+  return now + MAX_OFFSET_MS >= from && now + MIN_OFFSET_MS < from + HOUR_MS;
+}
 
 /**
  * Runs hourly (EventBridge Scheduler). For every date-triggered campaign it finds, through the date
@@ -26,7 +40,8 @@ const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
  * 28 February in other years.
  *
  * Every time zone's local date is one of UTC yesterday, today or tomorrow, so three index keys per
- * campaign cover the world.
+ * campaign cover the world; a date on which no time zone's clock shows the send hour now is skipped
+ * (most hours, two of the three), since none of its customers could be due.
  */
 export async function runDateTriggers(deps: DateTriggerDeps): Promise<{ emitted: number }> {
   const now = deps.clock.now();
@@ -42,6 +57,7 @@ export async function runDateTriggers(deps: DateTriggerDeps): Promise<{ emitted:
     if (!date) continue;
     const seen = new Set<string>();
     for (const offset of [-1, 0, 1]) {
+      if (!sendHourPossible(now, offset, sendHour)) continue;
       const target = new Date(now + offset * DAY_MS + date.daysBefore * DAY_MS);
       const [y, m, d] = [target.getUTCFullYear(), target.getUTCMonth() + 1, target.getUTCDate()];
       const keys = date.anniversary ? [`${pad(m)}-${pad(d)}`] : [isoDate(y, m, d)];

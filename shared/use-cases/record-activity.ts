@@ -51,9 +51,13 @@ export async function recordActivity(deps: ActivityDeps, event: unknown): Promis
     if (result === 'erased') return { counted: [], conversions: [] };
     if (result === 'counted') counted.push(counter.id);
   }
-  const conversions: ContactRecord[] = [];
   const value = conversionValue(parsed.detail);
-  const at = isoString(parsed.time);
+  const conversion = {
+    eventId: parsed.id,
+    at: isoString(parsed.time),
+    ...(value !== undefined && { value }),
+  };
+  const goals: { campaignId: string; since: string }[] = [];
   for (const { campaign } of deps.engine.campaigns) {
     const goal = campaign.goal?.conversion;
     if (
@@ -63,16 +67,18 @@ export async function recordActivity(deps: ActivityDeps, event: unknown): Promis
     )
       continue;
     const within = durationMs(campaign.goal?.within ?? '0m');
-    const record = await deps.store.attributeConversion(
-      parsed.customerId,
-      campaign.id,
-      isoString(parsed.time - within),
-      {
-        eventId: parsed.id,
-        at,
-        ...(value !== undefined && { value }),
-      },
-    );
+    goals.push({ campaignId: campaign.id, since: isoString(parsed.time - within) });
+  }
+  // Several campaigns with this event as their goal: one read of the history where the store can.
+  if (goals.length > 1 && deps.store.attributeConversions) {
+    return {
+      counted,
+      conversions: await deps.store.attributeConversions(parsed.customerId, goals, conversion),
+    };
+  }
+  const conversions: ContactRecord[] = [];
+  for (const { campaignId, since } of goals) {
+    const record = await deps.store.attributeConversion(parsed.customerId, campaignId, since, conversion);
     if (record) conversions.push(record);
   }
   return { counted, conversions };

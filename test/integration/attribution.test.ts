@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { meterDynamoDb } from '#local/ddb-meter.ts';
 import { MemoryCustomerStore } from '#local/memory-store.ts';
 import { createContactTable } from '#local/table.ts';
 import { DynamoCustomerStore } from '#shared/adapters/dynamodb/customer-store.ts';
@@ -58,20 +59,21 @@ function contact(
   } as ContactRecord;
 }
 
+const orderEvent = (customerId: string, day: number) => ({
+  version: '0',
+  id: randomUUID(),
+  source: 'shop.orders',
+  'detail-type': 'OrderPlaced',
+  account: '000000000000',
+  time: iso(day),
+  region: 'eu-west-1',
+  resources: [],
+  detail: { customerId, orderId: randomUUID(), total: 60 },
+});
+
 async function order(store: Store, customerId: string, day: number) {
   clock.ms = T0 + day * DAY;
-  const event = {
-    version: '0',
-    id: randomUUID(),
-    source: 'shop.orders',
-    'detail-type': 'OrderPlaced',
-    account: '000000000000',
-    time: iso(day),
-    region: 'eu-west-1',
-    resources: [],
-    detail: { customerId, orderId: randomUUID(), total: 60 },
-  };
-  const { conversions } = await recordActivity({ store, engine, clock }, event);
+  const { conversions } = await recordActivity({ store, engine, clock }, orderEvent(customerId, day));
   return conversions.filter((c) => c.campaignId === CAMPAIGN);
 }
 
@@ -122,5 +124,61 @@ describe.each(stores)('goal conversions and offers shown at contact moments (%s)
     await store.putContact(contact(id, 'till', 3));
     expect(await order(store, id, 5)).toEqual([]);
     expect((await history(store, id)).filter((r) => r.conversion)).toHaveLength(1);
+  });
+});
+
+describe('an order that is the goal of several campaigns (DynamoDB)', () => {
+  it('credits each campaign’s latest contact in its own window, from one read of the history, as one campaign at a time would', async () => {
+    const metered = new DynamoDBClient({ maxAttempts: 3 });
+    const meter = meterDynamoDb(metered);
+    const store = new DynamoCustomerStore(metered, {
+      tableName: table,
+      sendRetentionMs: 7 * DAY,
+      now: clock.now,
+    });
+    const goals = engine.campaigns
+      .filter((c) => c.campaign.goal?.conversion.detailType === 'OrderPlaced')
+      .map((c) => c.campaign.id);
+    expect(goals).toEqual(['loyalty-third-order', 'abandoned-cart', 'win-back']);
+    const id = `e-${randomUUID().slice(0, 8)}`;
+    const at = (campaignId: string, day: number, extra: Partial<ContactRecord> = {}) =>
+      store.putContact({
+        ...contact(id, 'email', day),
+        campaignId,
+        eventId: `${campaignId}-${day}`,
+        idempotencyKey: `${campaignId}-${day}#${campaignId}`,
+        ...extra,
+      });
+    // Loyalty (14 days): the later of two messages. Abandoned cart (3 days): only one outside its window.
+    // Win-back (30 days): a holdout counts, a suppression does not. Another campaign's contacts: never.
+    await at('loyalty-third-order', -10);
+    await at('loyalty-third-order', -2);
+    await at('abandoned-cart', -5);
+    await at('win-back', -20, { outcome: 'holdout' });
+    await at('win-back', -1, { outcome: 'suppressed', reason: 'cap_reached' });
+    await at('welcome', -1);
+    meter.reset();
+    clock.ms = T0;
+    const event = orderEvent(id, 0);
+    const { conversions } = await recordActivity({ store, engine, clock }, event);
+    expect(conversions.map((r) => r.eventId)).toEqual(['loyalty-third-order--2', 'win-back--20']);
+    // One Query for the three campaigns, one conditional update per credited contact (and the
+    // threshold rule's counter: a read, a tombstone check for a new counter, a write).
+    expect(meter.calls.QueryCommand).toBe(1);
+    expect(meter.calls.UpdateItemCommand).toBe(2);
+    const credited = (await store.exportCustomer(id)).contactHistory
+      .filter((r) => r.conversion)
+      .map((r) => r.eventId)
+      .sort();
+    expect(credited).toEqual(['loyalty-third-order--2', 'win-back--20']);
+    // The memory store, one campaign at a time, credits the same contacts.
+    const memory = new MemoryCustomerStore({ sendRetentionMs: 7 * DAY, now: clock.now });
+    for (const r of (await store.exportCustomer(id)).contactHistory) {
+      const { conversion: _, ...uncredited } = r;
+      await memory.putContact(uncredited);
+    }
+    const again = await recordActivity({ store: memory, engine, clock }, event);
+    expect(again.conversions.map((r) => r.eventId)).toEqual(['loyalty-third-order--2', 'win-back--20']);
+    metered.destroy();
   });
 });

@@ -1,4 +1,4 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { common, once } from './once.ts';
+import { common, once, withoutSdkLog } from './once.ts';
 
-export const dynamoDbClient = /* @__PURE__ */ once(() => new DynamoDBClient(common));
+export const dynamoDbClient = /* @__PURE__ */ once(() => withoutSdkLog(new DynamoDBClient(common)));

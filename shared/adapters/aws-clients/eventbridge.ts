@@ -1,4 +1,4 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { common, once } from './once.ts';
+import { common, once, withoutSdkLog } from './once.ts';
 
-export const eventBridgeClient = /* @__PURE__ */ once(() => new EventBridgeClient(common));
+export const eventBridgeClient = /* @__PURE__ */ once(() => withoutSdkLog(new EventBridgeClient(common)));

@@ -9,3 +9,15 @@ export function once<T>(create: () => T): () => T {
     return client;
   };
 }
+
+/**
+ * Drops the SDK's logger middleware from a client. Our clients log nothing (the SDK's logger is a
+ * no-op), yet that middleware runs every input and output through the sensitive-data filter to build
+ * the log entry it then discards: measured at roughly a tenth of the SDK's CPU per DynamoDB call.
+ */
+export function withoutSdkLog<T extends { middlewareStack: { remove(toRemove: string): boolean } }>(
+  client: T,
+): T {
+  client.middlewareStack.remove('loggerMiddleware');
+  return client;
+}

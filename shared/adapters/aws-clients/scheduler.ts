@@ -1,4 +1,4 @@
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { common, once } from './once.ts';
+import { common, once, withoutSdkLog } from './once.ts';
 
-export const schedulerClient = /* @__PURE__ */ once(() => new SchedulerClient(common));
+export const schedulerClient = /* @__PURE__ */ once(() => withoutSdkLog(new SchedulerClient(common)));

@@ -1,4 +1,4 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { common, once } from './once.ts';
+import { common, once, withoutSdkLog } from './once.ts';
 
-export const secretsClient = /* @__PURE__ */ once(() => new SecretsManagerClient(common));
+export const secretsClient = /* @__PURE__ */ once(() => withoutSdkLog(new SecretsManagerClient(common)));

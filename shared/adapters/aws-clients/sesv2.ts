@@ -1,4 +1,4 @@
 import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { common, once } from './once.ts';
+import { common, once, withoutSdkLog } from './once.ts';
 
-export const sesClient = /* @__PURE__ */ once(() => new SESv2Client(common));
+export const sesClient = /* @__PURE__ */ once(() => withoutSdkLog(new SESv2Client(common)));

@@ -1,4 +1,4 @@
 import { SNSClient } from '@aws-sdk/client-sns';
-import { common, once } from './once.ts';
+import { common, once, withoutSdkLog } from './once.ts';
 
-export const snsClient = /* @__PURE__ */ once(() => new SNSClient(common));
+export const snsClient = /* @__PURE__ */ once(() => withoutSdkLog(new SNSClient(common)));

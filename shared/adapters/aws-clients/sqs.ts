@@ -1,4 +1,4 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { common, once } from './once.ts';
+import { common, once, withoutSdkLog } from './once.ts';
 
-export const sqsClient = /* @__PURE__ */ once(() => new SQSClient(common));
+export const sqsClient = /* @__PURE__ */ once(() => withoutSdkLog(new SQSClient(common)));

@@ -252,13 +252,19 @@ export class DynamoCustomerStore implements CustomerStore, CustomerDataStore, Ac
         }),
       );
       if (result === 'conflict') return 'conflict';
-      await this.writeDateIndex(customerId, dateIndex(profile));
+      // Index entries are written after their profile (and erased with it): a customer without a
+      // profile has none to replace, so a new customer's index costs no read.
+      await this.writeDateIndex(customerId, dateIndex(profile), current !== undefined);
       return 'saved';
     });
   }
 
-  private async writeDateIndex(customerId: string, entries: readonly DateIndexEntry[]): Promise<void> {
-    const existing = await this.partition(customerId, SK.dateIndex(''), false);
+  private async writeDateIndex(
+    customerId: string,
+    entries: readonly DateIndexEntry[],
+    mayHaveEntries: boolean,
+  ): Promise<void> {
+    const existing = mayHaveEntries ? await this.partition(customerId, SK.dateIndex(''), false) : [];
     const wanted = new Map(
       entries.map((e) => [`${SK.dateIndex(e.attribute)}#${e.anniversary ? 'A' : 'D'}`, e]),
     );
@@ -532,7 +538,43 @@ export class DynamoCustomerStore implements CustomerStore, CustomerDataStore, Ac
     const records = (await this.partition(customerId, `${SK.contactPrefix}${campaignId}#`)).map(
       contactFromItem,
     );
-    const latest = attributionTarget(records, since, conversion.at);
+    const target = attributionTarget(records, since, conversion.at);
+    return this.creditConversion(customerId, campaignId, target, conversion);
+  }
+
+  /**
+   * One consistent Query of the whole contact history (`H#`) instead of one per campaign: for an event
+   * that is the goal of several campaigns (an order), that is one call instead of several, and fewer
+   * read units while the history is short (every Query costs at least one); a long history of other
+   * campaigns costs more read units than the per-campaign ranges would.
+   */
+  async attributeConversions(
+    customerId: string,
+    goals: readonly { readonly campaignId: string; readonly since: string }[],
+    conversion: NonNullable<ContactRecord['conversion']>,
+  ): Promise<ContactRecord[]> {
+    const byCampaign = new Map<string, ContactRecord[]>(goals.map((g) => [g.campaignId, []]));
+    for (const item of await this.partition(customerId, SK.contactPrefix)) {
+      const sk = String(item.sk);
+      const campaignId = sk.slice(SK.contactPrefix.length, sk.indexOf('#', SK.contactPrefix.length));
+      byCampaign.get(campaignId)?.push(contactFromItem(item));
+    }
+    const credited: ContactRecord[] = [];
+    for (const { campaignId, since } of goals) {
+      const target = attributionTarget(byCampaign.get(campaignId) ?? [], since, conversion.at);
+      const record = await this.creditConversion(customerId, campaignId, target, conversion);
+      if (record) credited.push(record);
+    }
+    return credited;
+  }
+
+  /** Sets the conversion on the contact record, unless it already has one. */
+  private async creditConversion(
+    customerId: string,
+    campaignId: string,
+    latest: ContactRecord | undefined,
+    conversion: NonNullable<ContactRecord['conversion']>,
+  ): Promise<ContactRecord | undefined> {
     if (!latest) return undefined;
     try {
       await this.doc.send(
