@@ -4,11 +4,15 @@ import type { CfnElement, Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import type { CampaignRoute } from '#infra/constructs/campaign-routing.ts';
-import { REPO_ROOT } from '#infra/constructs/platform-function.ts';
+import { type PlatformFunction, REPO_ROOT } from '#infra/constructs/platform-function.ts';
 import { type ContactApp, createContactApp } from '#infra/contact-app.ts';
 import { activityPattern } from '#shared/routing.ts';
 import { DATE_TRIGGER_DETAIL_TYPE, DATE_TRIGGER_SOURCE } from '#shared/strategy/campaign-pattern.ts';
 import { loadStrategyFile, strategyBundleJson } from '#shared/strategy/load.ts';
+
+/** The push platform applications the infra tests deploy with. */
+export const FCM_APP = 'arn:aws:sns:eu-west-1:123456789012:app/GCM/shop';
+export const APNS_APP = 'arn:aws:sns:eu-west-1:123456789012:app/APNS/shop';
 
 /** The platform's functions, by their `functions/<name>.ts` entry (date-triggers only with date campaigns). */
 export const FUNCTION_NAMES = [
@@ -172,4 +176,21 @@ export function permissionsOf(statements: readonly FlatStatement[]): Record<stri
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([action, set]) => [action, [...set].sort()]),
   );
+}
+
+/** The app's functions, by name (the app must have a date-triggered campaign). */
+export function functionsOf(app: ContactApp): Record<FunctionName, PlatformFunction> {
+  const s = app.stateless;
+  if (!s.dateTriggers) throw new Error('expected the date-triggers function');
+  return {
+    evaluate: s.evaluate.fn,
+    deferred: s.deferred.fn,
+    profile: s.profile.fn,
+    activity: s.activity.fn,
+    feedback: s.feedback.fn,
+    'date-triggers': s.dateTriggers.fn,
+    preferences: s.preferences.fn,
+    export: s.exportFunction,
+    'next-best-offer': s.moments.fn,
+  };
 }

@@ -5,11 +5,14 @@ import type { CampaignRoute } from '#infra/constructs/campaign-routing.ts';
 import type { PlatformFunction } from '#infra/constructs/platform-function.ts';
 import type { ContactApp } from '#infra/contact-app.ts';
 import {
+  APNS_APP,
   buildApp,
   dateRoute,
+  FCM_APP,
   FUNCTION_NAMES,
   type FunctionName,
   fixtureStrategyJson,
+  functionsOf,
   logicalId,
 } from './helpers.ts';
 import {
@@ -31,9 +34,6 @@ import { bundleOf } from './sdk-usage.ts';
  * `iam-derivation.ts`; this file holds only what cannot be derived, each with its reason: grants the
  * code could make but the function's use case never does, and variables handed on, not called.
  */
-
-const FCM_APP = 'arn:aws:sns:eu-west-1:123456789012:app/GCM/shop';
-const APNS_APP = 'arn:aws:sns:eu-west-1:123456789012:app/APNS/shop';
 
 /** One ordinary and one date-triggered campaign: every function exists, date-triggers included. */
 const CAMPAIGNS: CampaignRoute[] = [
@@ -59,21 +59,7 @@ beforeAll(async () => {
   for (const name of FUNCTION_NAMES) code[name] = await bundleOf(name, fixtureStrategyJson());
 }, 180_000);
 
-const functions = (): Record<FunctionName, PlatformFunction> => {
-  const s = built.stateless;
-  if (!s.dateTriggers) throw new Error('expected the date-triggers function');
-  return {
-    evaluate: s.evaluate.fn,
-    deferred: s.deferred.fn,
-    profile: s.profile.fn,
-    activity: s.activity.fn,
-    feedback: s.feedback.fn,
-    'date-triggers': s.dateTriggers.fn,
-    preferences: s.preferences.fn,
-    export: s.exportFunction,
-    'next-best-offer': s.moments.fn,
-  };
-};
+const functions = () => functionsOf(built);
 
 /** `<stack:LogicalId.Arn>`, as the derivation writes a resource. */
 const arnIn = (stack: 'stateful' | 'stateless', construct: IConstruct) => {

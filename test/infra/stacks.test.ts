@@ -8,7 +8,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type CampaignRoute, DATE_TRIGGER_SCHEDULE } from '#infra/constructs/campaign-routing.ts';
 import { CUSTOMER_DATA_PATTERN, FEEDBACK_PATTERN } from '#infra/constructs/customer-event-routing.ts';
 import { PlatformChecks } from '#infra/constructs/nag.ts';
-import type { PlatformFunction } from '#infra/constructs/platform-function.ts';
 import { SIGNING_KEY_LENGTH } from '#infra/constructs/signing-secrets.ts';
 import { DEFAULT_EVENT_BUS_NAME } from '#infra/constructs/trigger-bus.ts';
 import { type ContactApp, createContactApp } from '#infra/contact-app.ts';
@@ -17,23 +16,24 @@ import { testEventPattern } from '#shared/event-pattern/index.ts';
 import { platformRoutes } from '#shared/routing.ts';
 import { loadStrategyFile } from '#shared/strategy/load.ts';
 import {
+  APNS_APP,
   buildApp,
   cdkJsonContext,
   dateRoute,
+  FCM_APP,
   FIXTURE_STRATEGY_FILE,
   type FlatStatement,
   FUNCTION_NAMES,
   type FunctionName,
   fixtureActivityPattern,
   fixtureStrategyJson,
+  functionsOf,
   logicalId,
   permissionsOf,
   render,
   statementsOfRole,
 } from './helpers.ts';
 
-const FCM_APP = 'arn:aws:sns:eu-west-1:123456789012:app/GCM/shop';
-const APNS_APP = 'arn:aws:sns:eu-west-1:123456789012:app/APNS/shop';
 const FCM_ENDPOINTS = 'arn:aws:sns:eu-west-1:123456789012:endpoint/GCM/shop/*';
 const APNS_ENDPOINTS = 'arn:aws:sns:eu-west-1:123456789012:endpoint/APNS/shop/*';
 
@@ -93,23 +93,7 @@ const normalise = (value: string) =>
 const resourceOf = (construct: IConstruct) =>
   stateless.toJSON().Resources[logicalId(built.stateless, construct)];
 
-/** The eight functions, by name. */
-const functions = () => {
-  const s = built.stateless;
-  const dateTriggers = s.dateTriggers;
-  if (!dateTriggers) throw new Error('expected the date-triggers function');
-  return {
-    evaluate: s.evaluate.fn,
-    deferred: s.deferred.fn,
-    profile: s.profile.fn,
-    activity: s.activity.fn,
-    feedback: s.feedback.fn,
-    'date-triggers': dateTriggers.fn,
-    preferences: s.preferences.fn,
-    export: s.exportFunction,
-    'next-best-offer': s.moments.fn,
-  } satisfies Record<FunctionName, PlatformFunction>;
-};
+const functions = () => functionsOf(built);
 
 describe('stateful stack: the contact table', () => {
   it('has pk/sk string keys, on-demand billing, PITR, TTL on `ttl` and deletion protection', () => {
