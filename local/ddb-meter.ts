@@ -5,7 +5,10 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
  * hold the pipeline to its budget (1 Query + 1 conditional write before a send + 1 write after).
  * It asks every call for `ReturnConsumedCapacity: TOTAL`. DynamoDB Local reports single-item calls
  * right but under-reports transactions, so `TransactWriteItems` is billed by AWS's rule instead:
- * 2 write units per started KB per item (callers pass item sizes via `transactionUnits`).
+ * 2 write units per started KB per item (callers pass item sizes via `transactionUnits`). It also
+ * reports 0 for a read that finds nothing, where AWS still charges the read ("even if no data
+ * exists"): a `GetItem`, `Query` or `Scan` is counted at least 1 read unit when strongly consistent,
+ * 0.5 when eventually consistent.
  */
 export interface DdbMeter {
   calls: Record<string, number>;
@@ -13,6 +16,9 @@ export interface DdbMeter {
   writeUnits: number;
   reset(): void;
 }
+
+/** Single-table reads that AWS charges even when they find nothing. */
+const MINIMUM_READ = /^(GetItem|Query|Scan)Command$/;
 
 export function meterDynamoDb(client: DynamoDBClient): DdbMeter {
   const meter: DdbMeter = {
@@ -33,6 +39,12 @@ export function meterDynamoDb(client: DynamoDBClient): DdbMeter {
       if (!('ReturnConsumedCapacity' in input)) input.ReturnConsumedCapacity = 'TOTAL';
       const result = await next(args);
       const out = result.output as { ConsumedCapacity?: unknown };
+      if (MINIMUM_READ.test(name)) {
+        const c = out.ConsumedCapacity as { ReadCapacityUnits?: number; CapacityUnits?: number } | undefined;
+        const units = c?.ReadCapacityUnits ?? c?.CapacityUnits ?? 0;
+        meter.readUnits += Math.max(units, input.ConsistentRead === true ? 1 : 0.5);
+        return result;
+      }
       const capacities = Array.isArray(out.ConsumedCapacity) ? out.ConsumedCapacity : [out.ConsumedCapacity];
       for (const c of capacities as (
         | { ReadCapacityUnits?: number; WriteCapacityUnits?: number; CapacityUnits?: number }
