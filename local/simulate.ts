@@ -226,6 +226,11 @@ interface Rule {
   /** The `source` and `detail-type` values the rule can match, when its pattern lists plain strings. */
   readonly sources?: ReadonlySet<string>;
   readonly detailTypes?: ReadonlySet<string>;
+  /**
+   * The pattern has no other field than those lists: an event the index lists the rule for matches
+   * it (most campaign rules, and the customer-data rule).
+   */
+  readonly indexDecides: boolean;
 }
 
 /** A top-level field's values when the pattern lists plain strings only (the field must equal one). */
@@ -253,11 +258,16 @@ export class Router {
       .map((route) => {
         const sources = plainStrings(route.pattern, 'source');
         const detailTypes = plainStrings(route.pattern, 'detail-type');
+        const fields = Object.keys(route.pattern);
+        const indexDecides =
+          fields.length > 0 &&
+          fields.every((f) => (f === 'source' && sources) || (f === 'detail-type' && detailTypes));
         return {
           route,
           matches: compileEventPattern(route.pattern),
           ...(sources && { sources }),
           ...(detailTypes && { detailTypes }),
+          indexDecides,
         };
       });
   }
@@ -265,15 +275,18 @@ export class Router {
   /** The rules an event matches, in rule order (campaigns first, as `platformRoutes` lists them). */
   match(event: unknown): Route[] {
     const out: Route[] = [];
-    for (const { route, matches } of this.candidatesFor(event)) if (matches(event)) out.push(route);
+    const indexed = this.candidatesFor(event);
+    for (const { route, matches, indexDecides } of indexed ?? this.rules)
+      if ((indexed && indexDecides) || matches(event)) out.push(route);
     return out;
   }
 
-  private candidatesFor(event: unknown): readonly Rule[] {
-    if (!isRecord(event)) return this.rules;
+  /** The rules the index lists for the event's source and detail-type; undefined when it has none. */
+  private candidatesFor(event: unknown): readonly Rule[] | undefined {
+    if (!isRecord(event)) return undefined;
     const { source } = event;
     const detailType = event['detail-type'];
-    if (typeof source !== 'string' || typeof detailType !== 'string') return this.rules;
+    if (typeof source !== 'string' || typeof detailType !== 'string') return undefined;
     let bySource = this.candidates.get(source);
     if (!bySource) {
       if (this.candidates.size >= 1_000) this.candidates.clear(); // a history of many sources: stay small

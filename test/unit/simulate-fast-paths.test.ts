@@ -21,7 +21,8 @@ import { CHANNELS } from '#shared/strategy/schema.ts';
  * `contact simulate` takes three shortcuts the live platform does not; each must give exactly what the
  * plain way gives, so that the dry run decides every trigger as the deployed functions would:
  * - messages from the shape-only templates are made without Handlebars (`renderEmptyMessage`);
- * - the router tries only the rules whose `source` and `detail-type` can match;
+ * - the router tries only the rules whose `source` and `detail-type` can match, and takes the index's
+ *   word for the rules whose pattern names nothing else;
  * - the memory store credits a conversion from an index of the campaign's sent and held-out contacts.
  * (test/unit/sample-data.test.ts compares the whole sample history's decisions with every message
  * rendered for real; test/e2e/demo.test.ts compares the simulator with the live local platform.)
