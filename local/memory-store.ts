@@ -46,6 +46,11 @@ interface StateItem {
 interface ActivityItem {
   readonly days: Readonly<Record<string, number>>;
   readonly ids: readonly string[];
+  /**
+   * The same ids as a set, for recognising a redelivery without comparing with each of them. Only the
+   * store reads it, inside one call, so the counter's items share one set, updated as `ids` moves on.
+   */
+  readonly idSet: Set<string>;
 }
 
 interface ContactItem {
@@ -495,15 +500,18 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
     const item = p.activity.get(counterId);
     // Like the DynamoDB store: an erased customer's activity does not come back.
     if (!item && p.tombstone !== undefined) return 'erased';
+    if (item?.idSet.has(eventId)) return 'already_counted';
     const ids = item?.ids ?? [];
-    if (ids.includes(eventId)) return 'already_counted';
+    const idSet = item?.idSet ?? new Set();
     const cutoff = dayOf(this.now() - keepDays * DAY);
     const days = withoutOlder(item?.days, cutoff);
     days[day] = (days[day] ?? 0) + 1;
     // The last 50 event ids are enough to recognise a redelivery.
     const next = ids.length >= 50 ? ids.slice(ids.length - 49) : ids.slice();
+    for (let i = 0; i < ids.length - next.length; i++) idSet.delete(ids[i] as string);
     next.push(eventId);
-    p.activity.set(counterId, { days, ids: next });
+    idSet.add(eventId);
+    p.activity.set(counterId, { days, ids: next, idSet });
     p.view = undefined;
     return 'counted';
   }

@@ -137,7 +137,8 @@ export function activityCount(
   const firstDay = utcDay(now - c.withinMs + DAY_MS);
   let count = 0;
   if (counter) {
-    for (const [day, n] of Object.entries(counter.days)) if (day >= firstDay) count += n;
+    const { days } = counter;
+    for (const day in days) if (day >= firstDay) count += days[day] ?? 0;
   }
   // The triggering event counts too, unless the activity function has already counted it.
   const counted = counter?.eventIds.includes(event.id) ?? false;

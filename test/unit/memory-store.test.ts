@@ -288,6 +288,12 @@ describe.each(makers)('%s customer store', (_, make) => {
     expect(activity.c1?.days).toEqual({ '2026-03-10': 55 });
     expect(activity.c1?.eventIds).toHaveLength(50);
     expect(activity.c1?.eventIds[49]).toBe('e55');
+    // Recognised: the 50 kept ids (e6..e55). Counted again: an id that has dropped out (e5).
+    expect(await store.countActivity(id, 'c1', '2026-03-10', 'e6', 31)).toBe('already_counted');
+    expect(await store.countActivity(id, 'c1', '2026-03-10', 'e55', 31)).toBe('already_counted');
+    expect(await store.countActivity(id, 'c1', '2026-03-10', 'e5', 31)).toBe('counted');
+    expect(await store.countActivity(id, 'c1', '2026-03-10', 'e6', 31)).toBe('counted');
+    expect(await store.countActivity(id, 'c1', '2026-03-10', 'e5', 31)).toBe('already_counted');
   });
 
   it('attributes a conversion to the latest sent or held-out contact in the window, once', async () => {
