@@ -134,9 +134,12 @@ export function replayWindow(
   return { start, until: Math.max(until, start) };
 }
 
+/** The customer an event's detail names, if any. */
+export const customerOf = (detail: unknown): string | undefined =>
+  isRecord(detail) && typeof detail.customerId === 'string' ? detail.customerId : undefined;
+
 /** The customer an event is about, or a key of its own when it names none (it can wait for no one). */
-const customerKey = (e: { detail: unknown }, i: number): string =>
-  isRecord(e.detail) && typeof e.detail.customerId === 'string' ? e.detail.customerId : `#${i}`;
+const customerKey = (e: { detail: unknown }, i: number): string => customerOf(e.detail) ?? `#${i}`;
 
 /**
  * Splits events of one moment into waves with at most one event per customer each, in order: the
@@ -344,13 +347,33 @@ export class SimScheduler implements Scheduler {
   }
 }
 
-/** Channels that accept every message and count it: a dry run sends nothing. */
+/**
+ * Numbers per customer: the n-th of a kind for one customer, whatever the other customers do. The ids a
+ * replay makes up (message ids, the ids of date-trigger and customer-load events) are numbered this way,
+ * so that a run split over threads by customer makes the same records as a run in one.
+ */
+export class PerCustomerCounter {
+  private readonly counts = new Map<string, number>();
+  next(customerId: string): number {
+    const n = (this.counts.get(customerId) ?? 0) + 1;
+    this.counts.set(customerId, n);
+    return n;
+  }
+}
+
+/**
+ * Channels that accept every message and count it: a dry run sends nothing. The message id is the
+ * customer's n-th message (`sim-<n>-<customerId>`; the number comes first, so ids never collide): the
+ * replay tells which customer it is working for, since an SMS carries no customer id.
+ */
 export class NullChannels implements Channels {
   readonly sent: Record<Channel, number> = { email: 0, sms: 0, push: 0, webhook: 0 };
-  private n = 0;
+  private readonly counter = new PerCustomerCounter();
+  constructor(private readonly customer: () => string) {}
   private readonly ok = (channel: Channel) => async () => {
     this.sent[channel]++;
-    return { messageId: `sim-${++this.n}` };
+    const customerId = this.customer();
+    return { messageId: `sim-${this.counter.next(customerId)}-${customerId}` };
   };
   readonly email = { sendEmail: this.ok('email') };
   readonly sms = { sendSms: this.ok('sms'), isOptedOut: async () => false };
@@ -558,9 +581,51 @@ export interface SimulationResult {
 
 /**
  * Replays the history through the use cases and returns the tally. Deterministic: the same input
- * gives the same result, whatever the machine.
+ * gives the same result, whatever the machine. (`contact simulate --workers N` splits the same work
+ * over threads by customer: see `simulate-shards.ts`.)
  */
 export async function simulate(input: SimulationInput): Promise<SimulationResult> {
+  return mergeReplays(input.strategy, [await replay(input)]);
+}
+
+/** What one replay (of every customer, or of one shard of them) yields, before the tally. */
+export interface ReplayOutcome {
+  readonly start: number;
+  readonly until: number;
+  /** Events of the history given, refused by `PutEvents`, and replayed (inside the window). */
+  readonly events: number;
+  readonly refused: number;
+  readonly replayed: number;
+  readonly customerEvents: number;
+  readonly handlers: Readonly<Record<RouteTarget, { handled: number; deadLettered: number }>>;
+  readonly profileResults: Readonly<Record<string, number>>;
+  readonly invalidByCampaign: Readonly<Record<string, number>>;
+  readonly failures: Readonly<Record<string, number>>;
+  readonly dateTriggers: number;
+  readonly deferredRuns: number;
+  readonly decisions: number;
+  readonly sends: Readonly<Record<Channel, number>>;
+  readonly records: readonly ContactRecord[];
+  readonly timing: {
+    readonly loadMs: number;
+    readonly replayMs: number;
+    readonly cpuMs: number;
+    /** When the replay (after the customers loaded) began and ended: epoch ms, comparable between threads. */
+    readonly replayFrom: number;
+    readonly replayTo: number;
+  };
+}
+
+/** Epoch ms with a fraction, the same clock in every thread (`performance.now()` starts per thread). */
+const wallClock = () => performance.timeOrigin + performance.now();
+
+/**
+ * One replay of the history through the use cases: the customers and events given (all of them, or the
+ * customers of one shard and their events), from `start` to `until`, on its own clock, store and
+ * scheduler. Every id it makes up is numbered per customer ({@link PerCustomerCounter}), so what a
+ * customer's events lead to does not depend on which other customers share the replay.
+ */
+export async function replay(input: SimulationInput): Promise<ReplayOutcome> {
   const engine: Engine = compileEngine(
     input.render ? input.strategy : { ...input.strategy, templates: shapeOnly(input.strategy.templates) },
   );
@@ -571,7 +636,10 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
   const clock = new SimClock(start);
   const store = new MemoryCustomerStore({ sendRetentionMs: engine.maxCapWindowMs, now: () => clock.ms });
   const scheduler = new SimScheduler();
-  const channels = new NullChannels();
+  /** The customer the replay is working for (message ids are numbered per customer). */
+  let current = '';
+  const channels = new NullChannels(() => current);
+  const numbers = new PerCustomerCounter();
   const brand = engine.strategy.brand;
   const evaluate: EvaluateDeps = {
     engine,
@@ -607,7 +675,6 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
   let refused = 0;
   let dateTriggers = 0;
   let deferredRuns = 0;
-  let ids = 0;
 
   /** What the queue's handler does with an error: dead-letter invalid input, count anything else. */
   const failed = (target: RouteTarget, error: unknown, campaignId?: string): void => {
@@ -661,6 +728,7 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
       refused++;
       return;
     }
+    current = customerOf(e.detail) ?? '';
     await deliver(
       envelope(e as { source: string; detailType: string; detail: Record<string, unknown> }, id, time),
     );
@@ -670,7 +738,7 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
     emit: async (events) => {
       for (const e of events) {
         dateTriggers++;
-        await put(e, clock.ms, `date-${++ids}`);
+        await put(e, clock.ms, `date-${numbers.next(`date|${customerOf(e.detail)}`)}`);
       }
     },
   };
@@ -694,6 +762,7 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
       }
       for (const send of scheduler.takeDue(clock.ms)) {
         deferredRuns++;
+        current = send.customerId;
         try {
           await sendDeferred(evaluate, send);
         } catch (error) {
@@ -707,10 +776,12 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
   const loadStarted = performance.now();
   // The runtime's first tick runs the start hour's date job; customers load meanwhile.
   await advanceTo(start);
-  for (const e of input.customers ?? []) await put(e, start, `customer-${++ids}`);
+  for (const e of input.customers ?? [])
+    await put(e, start, `customer-${numbers.next(`customer|${customerOf(e.detail)}`)}`);
   const loadMs = performance.now() - loadStarted;
 
   const replayStarted = performance.now();
+  const replayFrom = wallClock();
   const cpuStarted = process.cpuUsage();
   let done = 0;
   for (const moment of byTime(input.events)) {
@@ -731,14 +802,87 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
   const cpu = process.cpuUsage(cpuStarted);
   const cpuMs = (cpu.user + cpu.system) / 1000;
 
-  const campaignIds = engine.campaigns.map((c) => c.campaign.id);
-  const records = [...store.contactRecords()];
+  return {
+    start,
+    until,
+    events: input.events.length,
+    refused,
+    replayed: done,
+    customerEvents: input.customers?.length ?? 0,
+    handlers,
+    profileResults,
+    invalidByCampaign,
+    failures,
+    dateTriggers,
+    deferredRuns,
+    decisions,
+    sends: { ...channels.sent },
+    records: [...store.contactRecords()],
+    timing: { loadMs, replayMs, cpuMs, replayFrom, replayTo: replayFrom + replayMs },
+  };
+}
+
+const sumInto = (into: Record<string, number>, from: Readonly<Record<string, number>>) => {
+  for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + n;
+};
+
+/**
+ * The result of one or more replays of disjoint sets of customers over the same window: counts summed,
+ * the contact history ordered by customer (each customer's records in the order they were first
+ * written), so that the same history gives the same result however it was split. The timing: the
+ * longest load, the replay from the first replay's start to the last one's end, and the CPU time
+ * measured by the replays (`process.cpuUsage()` counts every thread of the process: a sharded run
+ * overrides it with the CPU time of the whole run, see `simulate-shards.ts`).
+ */
+export function mergeReplays(strategy: CompiledStrategy, parts: readonly ReplayOutcome[]): SimulationResult {
+  const first = parts[0];
+  if (!first) throw new Error('no replay to merge');
+  const handlers: Record<RouteTarget, { handled: number; deadLettered: number }> = {
+    buffer: { handled: 0, deadLettered: 0 },
+    profile: { handled: 0, deadLettered: 0 },
+    activity: { handled: 0, deadLettered: 0 },
+    feedback: { handled: 0, deadLettered: 0 },
+  };
+  const profileResults: Record<string, number> = {};
+  const invalidByCampaign: Record<string, number> = {};
+  const failures: Record<string, number> = {};
+  const sends: Record<Channel, number> = { email: 0, sms: 0, push: 0, webhook: 0 };
+  let [events, refused, replayed, customerEvents, dateTriggers, deferredRuns, decisions] = [
+    0, 0, 0, 0, 0, 0, 0,
+  ];
+  const records: ContactRecord[] = [];
+  for (const p of parts) {
+    for (const target of Object.keys(handlers) as RouteTarget[]) {
+      handlers[target].handled += p.handlers[target].handled;
+      handlers[target].deadLettered += p.handlers[target].deadLettered;
+    }
+    sumInto(profileResults, p.profileResults);
+    sumInto(invalidByCampaign, p.invalidByCampaign);
+    sumInto(failures, p.failures);
+    sumInto(sends, p.sends);
+    events += p.events;
+    refused += p.refused;
+    replayed += p.replayed;
+    customerEvents += p.customerEvents;
+    dateTriggers += p.dateTriggers;
+    deferredRuns += p.deferredRuns;
+    decisions += p.decisions;
+    for (const r of p.records) records.push(r);
+  }
+  // Stable: a customer's records keep their order; customers in code-unit order (not the locale's).
+  records.sort((a, b) => (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0));
+  // The engine's campaigns: the enabled ones, in the strategy's order.
+  const campaignIds = strategy.strategy.campaigns.filter((c) => c.enabled).map((c) => c.id);
   const campaigns = tallyRecords(campaignIds, records, invalidByCampaign);
   const kept = records.reduce((n, r) => n + 1 + (r.duplicates ?? 0), 0);
+  const replayFrom = Math.min(...parts.map((p) => p.timing.replayFrom));
+  const replayTo = Math.max(...parts.map((p) => p.timing.replayTo));
+  const replayMs = parts.length === 1 ? first.timing.replayMs : replayTo - replayFrom;
+  const cpuMs = parts.reduce((n, p) => n + p.timing.cpuMs, 0);
   const seconds = Math.max(replayMs, 0.001) / 1000;
   return {
-    window: { start: new Date(start).toISOString(), until: new Date(until).toISOString() },
-    input: { events: input.events.length, refused, customerEvents: input.customers?.length ?? 0 },
+    window: { start: new Date(first.start).toISOString(), until: new Date(first.until).toISOString() },
+    input: { events, refused, customerEvents },
     handlers,
     profileResults,
     dateTriggers,
@@ -746,15 +890,15 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
     decisions,
     superseded: decisions - kept,
     failures,
-    sends: { ...channels.sent },
+    sends,
     campaigns,
     records,
     timing: {
-      loadMs,
+      loadMs: Math.max(...parts.map((p) => p.timing.loadMs)),
       replayMs,
       cpuMs,
-      eventsPerSecond: Math.round(done / seconds),
-      eventsPerCpuSecond: Math.round(done / (Math.max(cpuMs, 0.001) / 1000)),
+      eventsPerSecond: Math.round(replayed / seconds),
+      eventsPerCpuSecond: Math.round(replayed / (Math.max(cpuMs, 0.001) / 1000)),
       decisionsPerSecond: Math.round(decisions / seconds),
     },
   };
