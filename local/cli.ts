@@ -135,7 +135,7 @@ const commands: Record<string, Command> = {
       'dry-run a strategy over an event history: per campaign what would be sent, deferred, held out, suppressed',
     usage: [
       'contact simulate --events FILE.jsonl [--customers FILE] [--strategy FILE] [--diff OTHER_STRATEGY] [--json]',
-      '                 [--start ISO] [--until ISO] [--render]',
+      '                 [--start ISO] [--until ISO] [--render] [--workers N]',
       '',
       '  --events     JSON lines of { time, source, detailType, detail } (contact sample-data writes one)',
       '  --customers  customers to load first (CSV or JSON lines, as contact import reads them)',
@@ -144,6 +144,8 @@ const commands: Record<string, Command> = {
       '  --json       the full result as JSON on stdout',
       '  --start/--until  the replay window (default: midnight before the first event → a day after the last)',
       '  --render     render every message as a send would (slower; the decisions are the same)',
+      '  --workers    threads to split the replay over, by customer (same result as one; 1 = this thread only).',
+      '               Default: 1 for an events file under 16 MB (a worker takes ~0.5 s to start), else every core',
     ].join('\n'),
     options: {
       strategy: { type: 'string' },
@@ -154,6 +156,7 @@ const commands: Record<string, Command> = {
       start: { type: 'string' },
       until: { type: 'string' },
       render: { type: 'boolean' },
+      workers: { type: 'string' },
     },
     async run(values) {
       const { runSimulateCommand } = await import('./simulate.ts');
@@ -161,6 +164,7 @@ const commands: Record<string, Command> = {
       const diffFile = text(values, 'diff');
       const start = time(values, 'start');
       const until = time(values, 'until');
+      const workers = count(values, 'workers');
       return runSimulateCommand({
         strategyFile: text(values, 'strategy') ?? strategyFile([]),
         eventsFile: required(values, 'events'),
@@ -170,6 +174,7 @@ const commands: Record<string, Command> = {
         ...(start !== undefined && { start }),
         ...(until !== undefined && { until }),
         ...(values.render === true && { render: true }),
+        ...(workers !== undefined && { workers }),
       });
     },
   },

@@ -576,6 +576,8 @@ export interface SimulationResult {
     /** Set by the command: reading the files, loading the customers, replaying. */
     readonly endToEndMs?: number;
     readonly endToEndEventsPerSecond?: number;
+    /** Threads the replay was split over (`--workers`); absent: one, this one. */
+    readonly workers?: number;
   };
 }
 
@@ -1083,6 +1085,11 @@ export interface SimulateCommand {
   readonly until?: number;
   /** Render every message (see {@link SimulationInput.render}). */
   readonly render?: boolean;
+  /**
+   * Threads to split the replay over, by customer (see simulate-shards.ts); 1 replays in this thread.
+   * @default one for a small history, every core for a large one (`defaultWorkers`)
+   */
+  readonly workers?: number;
 }
 
 /**
@@ -1093,46 +1100,79 @@ export interface SimulateCommand {
 export async function runSimulateCommand(c: SimulateCommand): Promise<number> {
   const { loadCompiledStrategy } = await import('#shared/strategy/load.ts');
   const { ProgressBar, readCustomersFile } = await import('./import.ts');
+  const shards = await import('./simulate-shards.ts');
+  const workers = Math.max(1, Math.floor(c.workers ?? shards.defaultWorkers(c.eventsFile)));
   const base = loadCompiledStrategy(c.strategyFile);
   const other = c.diffFile ? loadCompiledStrategy(c.diffFile) : undefined;
-  // End to end, per history: from reading the files to the tally (the strategy's compilation aside).
-  const started = performance.now();
-  const { events, unreadable } = readEventsFile(c.eventsFile);
-  const window = replayWindow(events, {
-    ...(c.start !== undefined && { start: c.start }),
-    ...(c.until !== undefined && { until: c.until }),
-  });
-  const plan = c.customersFile ? readCustomersFile(c.customersFile, window.start) : undefined;
-  const customers = plan?.valid.flatMap((r) => r.events) ?? [];
-  const readMs = performance.now() - started;
   const warn = (line: string) => {
     if (!c.json) process.stderr.write(`${line}\n`);
   };
-  if (unreadable.length > 0)
-    warn(
-      `${c.eventsFile}: ${unreadable.length} unreadable lines skipped (first: line ${unreadable[0]?.line}, ${unreadable[0]?.reason})`,
-    );
-  if (plan && plan.invalid.length > 0)
-    warn(
-      `${c.customersFile}: ${plan.invalid.length} invalid customer rows skipped (contact import --customers ${c.customersFile} --dry-run lists them)`,
-    );
-
-  const run = async (strategy: typeof base, label: string): Promise<SimulationResult> => {
-    const bar = c.json ? undefined : new ProgressBar(label, events.length);
-    const result: SimulationResult = await simulate({
-      strategy,
-      customers,
-      events,
-      start: window.start,
-      until: window.until,
+  const warnings = (unreadable: readonly RowProblem[], invalid: readonly RowProblem[]) => {
+    if (unreadable.length > 0)
+      warn(
+        `${c.eventsFile}: ${unreadable.length} unreadable lines skipped (first: line ${unreadable[0]?.line}, ${unreadable[0]?.reason})`,
+      );
+    if (invalid.length > 0)
+      warn(
+        `${c.customersFile}: ${invalid.length} invalid customer rows skipped (contact import --customers ${c.customersFile} --dry-run lists them)`,
+      );
+  };
+  // End to end, per history: from reading the files to the tally (the strategy's compilation aside;
+  // split over threads, the workers' start-up is in it).
+  const started = performance.now();
+  let result: SimulationResult;
+  let compared: SimulationResult | undefined;
+  if (workers > 1) {
+    const bar = c.json ? undefined : new ProgressBar(other ? 'simulate, then --diff' : 'simulate', 0);
+    const run = await shards.simulateSharded({
+      strategies: other ? [base, other] : [base],
+      eventsFile: c.eventsFile,
+      ...(c.customersFile !== undefined && { customersFile: c.customersFile }),
+      ...(c.start !== undefined && { start: c.start }),
+      ...(c.until !== undefined && { until: c.until }),
       ...(c.render && { render: true }),
+      workers,
       onProgress: (done, total) => bar?.update(done, total),
     });
     bar?.done();
-    return result;
-  };
-  const result = withEndToEnd(await run(base, 'simulate'), readMs, performance.now() - started);
-  const compared = other ? await run(other, 'simulate --diff') : undefined;
+    warnings(run.unreadable, run.invalidCustomers);
+    const [first, second] = run.results;
+    if (!first) throw new Error('simulate: no result');
+    // Until the first strategy's result: the diff run is not in the end-to-end figure, as in one thread.
+    result = withEndToEnd(first, run.readMs, (run.doneAt[0] ?? performance.now()) - started);
+    compared = second;
+  } else {
+    const { events, unreadable } = readEventsFile(c.eventsFile);
+    const window = replayWindow(events, {
+      ...(c.start !== undefined && { start: c.start }),
+      ...(c.until !== undefined && { until: c.until }),
+    });
+    const plan = c.customersFile ? readCustomersFile(c.customersFile, window.start) : undefined;
+    const customers = plan?.valid.flatMap((r) => r.events) ?? [];
+    const readMs = performance.now() - started;
+    warnings(unreadable, plan?.invalid ?? []);
+    const run = async (strategy: typeof base, label: string): Promise<SimulationResult> => {
+      const bar = c.json ? undefined : new ProgressBar(label, events.length);
+      const result: SimulationResult = await simulate({
+        strategy,
+        customers,
+        events,
+        start: window.start,
+        until: window.until,
+        ...(c.render && { render: true }),
+        onProgress: (done, total) => bar?.update(done, total),
+      });
+      bar?.done();
+      return result;
+    };
+    const one = await run(base, 'simulate');
+    result = withEndToEnd(
+      { ...one, timing: { ...one.timing, workers: 1 } },
+      readMs,
+      performance.now() - started,
+    );
+    compared = other ? await run(other, 'simulate --diff') : undefined;
+  }
   const problems = [...unbalanced(result.campaigns), ...(compared ? unbalanced(compared.campaigns) : [])];
   const failed = Object.keys(result.failures).length + Object.keys(compared?.failures ?? {}).length;
 

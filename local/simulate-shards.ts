@@ -1,0 +1,393 @@
+import { readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { CompiledStrategy } from '#shared/strategy/load.ts';
+import { type BusEvent, parseJsonLines, planRows, type RowProblem } from './import.ts';
+import {
+  customerOf,
+  mergeReplays,
+  parseEventLines,
+  type ReplayEvent,
+  type ReplayOutcome,
+  replay,
+  replayWindow,
+  type SimulationResult,
+} from './simulate.ts';
+
+/**
+ * `contact simulate --workers N`: the replay split by customer over N threads (this one and N − 1
+ * worker threads), each replaying its customers' events on its own clock, store and scheduler, the
+ * results summed. The result is the same as one thread's, record for record: everything one decision
+ * can change for another stays inside one customer — frequency caps (campaign and global caps count a
+ * customer's own contacts), activity counters, consent, idempotency keys, holdout and variant buckets
+ * (hashed from the customer id), deferred sends, the date index — and the ids a replay makes up are
+ * numbered per customer (`PerCustomerCounter` in simulate.ts). Every thread stops its clock at every run
+ * of the hourly date job, which reads only its own customers' dates, and at its own customers' deferred
+ * sends; the other customers' stops change nothing for them.
+ *
+ * ## Input: each thread parses only its own lines
+ *
+ * This thread reads the files and cuts them into lines; a cheap scan of each line for its one
+ * `"customerId":"…"` picks the shard (a stable hash of the id), and a line the scan cannot tell is parsed.
+ * Each worker gets its shard's lines as one string (copying a string is far cheaper than cloning parsed
+ * objects) and parses them itself, at the same time as the others. The replay window needs the first and
+ * last event of the whole history, so the workers report theirs, and the replays start when the window
+ * is known. A worker loads the TypeScript modules through tsx as `bin/contact.js` does
+ * (`simulate-worker.js`), which takes about half a second: it starts first, while this thread reads.
+ */
+
+/** A worker's job: its shard's lines, and what to run over them. */
+export interface ShardJob {
+  readonly kind: 'job';
+  readonly strategies: readonly CompiledStrategy[];
+  readonly render: boolean;
+  readonly sendHour?: number;
+  readonly events: ShardLines;
+  /** JSON-lines customers of the shard (a CSV file is read here and sent as events with the window). */
+  readonly customers?: ShardLines;
+}
+
+/** Lines of one shard: joined by `\n`, and each one's line number in its file. */
+export interface ShardLines {
+  readonly text: string;
+  readonly numbers: Int32Array<ArrayBuffer>;
+}
+
+export type ToWorker =
+  | ShardJob
+  | {
+      readonly kind: 'window';
+      readonly start: number;
+      readonly until: number;
+      readonly customers?: readonly BusEvent[];
+    };
+
+export type FromWorker =
+  | {
+      readonly kind: 'parsed';
+      readonly count: number;
+      readonly first?: number;
+      readonly last?: number;
+      readonly unreadable: readonly RowProblem[];
+    }
+  | { readonly kind: 'customers'; readonly rows: number; readonly invalid: readonly RowProblem[] }
+  | { readonly kind: 'progress'; readonly run: number; readonly done: number }
+  | { readonly kind: 'result'; readonly run: number; readonly outcome: ReplayOutcome };
+
+// --- Which shard a line belongs to ----------------------------------------------------------------
+
+/** FNV-1a over the id's UTF-16 code units, modulo the shard count: stable across runs and machines. */
+export function shardOf(customerId: string, shards: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < customerId.length; i++) {
+    h ^= customerId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % shards;
+}
+
+const KEY = '"customerId":"';
+
+/**
+ * The customer id a JSON line names, found without parsing it: a string when the line holds the word
+ * `customerId` exactly once, as `"customerId":"<id>"` with no escapes anywhere in the line; `undefined`
+ * when the line holds no `customerId` at all (and no escapes, which could spell one); `null` when the
+ * scan cannot tell (spaces around the colon, two of them, escapes): then the line is parsed.
+ *
+ * Where the one `customerId` stands does not matter: an event decides for the customer its
+ * `detail.customerId` names, and an event without one changes no customer's state (every use case
+ * refuses it), so it may be replayed by any shard.
+ */
+export function scanCustomerId(line: string): string | undefined | null {
+  if (line.includes('\\')) return null;
+  const at = line.indexOf('customerId');
+  if (at < 0) return undefined;
+  if (line.indexOf('customerId', at + 10) >= 0 || !line.startsWith(KEY, at - 1)) return null;
+  const from = at - 1 + KEY.length;
+  const end = line.indexOf('"', from);
+  return end < 0 ? null : line.slice(from, end);
+}
+
+/**
+ * Cuts a JSON-lines text into one list of lines per shard (blank lines dropped), with their line
+ * numbers. `fallback` names the customer of a line the scan cannot tell; lines naming none, and lines
+ * that are not JSON (their parser reports them), go to shard 0.
+ */
+export function splitLines(
+  text: string,
+  shards: number,
+  fallback: (value: unknown) => string | undefined,
+): { lines: string[][]; numbers: number[][] } {
+  const lines: string[][] = Array.from({ length: shards }, () => []);
+  const numbers: number[][] = Array.from({ length: shards }, () => []);
+  let from = 0;
+  let lineNo = 0;
+  while (from <= text.length) {
+    let to = text.indexOf('\n', from);
+    if (to < 0) to = text.length;
+    lineNo++;
+    const line = text.slice(from, to);
+    from = to + 1;
+    if (line.trim() === '') continue;
+    let id = scanCustomerId(line);
+    if (id === null) {
+      try {
+        id = fallback(JSON.parse(line));
+      } catch {
+        id = undefined;
+      }
+    }
+    const shard = id === undefined ? 0 : shardOf(id, shards);
+    lines[shard]?.push(line);
+    numbers[shard]?.push(lineNo);
+  }
+  return { lines, numbers };
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const eventCustomer = (v: unknown) => (isRecord(v) ? customerOf(v.detail) : undefined);
+const rowCustomer = (v: unknown) =>
+  isRecord(v) && typeof v.customerId === 'string' ? v.customerId : undefined;
+
+// --- Parsing one shard's lines --------------------------------------------------------------------
+
+/** `parseEventLines` over a shard's lines, with the line numbers of the file. */
+export function parseShardEvents(shard: ShardLines): { events: ReplayEvent[]; unreadable: RowProblem[] } {
+  const { events, unreadable } = parseEventLines(shard.text);
+  // parseEventLines numbers the lines it is given from 1; the mapping keeps their order (and the sort).
+  for (const e of events) (e as { line: number }).line = shard.numbers[e.line - 1] ?? e.line;
+  return {
+    events,
+    unreadable: unreadable.map((p) => ({ ...p, line: shard.numbers[p.line - 1] ?? p.line })),
+  };
+}
+
+/** A shard's JSON-lines customers, validated as `contact import` does, as the events they become. */
+export function planShardCustomers(
+  shard: ShardLines,
+  now: number,
+): { events: BusEvent[]; rows: number; invalid: RowProblem[] } {
+  const { rows, problems } = parseJsonLines(shard.text);
+  const lineOf = (line: number) => shard.numbers[line - 1] ?? line;
+  const plan = planRows(
+    rows.map((r) => ({ ...r, line: lineOf(r.line) })),
+    now,
+  );
+  return {
+    events: plan.valid.flatMap((r) => r.events),
+    rows: plan.rows + problems.length,
+    invalid: [...problems.map((p) => ({ ...p, line: lineOf(p.line) })), ...plan.invalid],
+  };
+}
+
+// --- How many threads ------------------------------------------------------------------------------
+
+/**
+ * Below this size of events file, one thread: a worker takes about half a second to start (loading the
+ * modules through tsx) on a 2-core machine, more than splitting a history of this size saves. Measured
+ * on the demo history (3.7 MB, 20,000 events) and a 200,000-event one (37 MB): see local/README.md.
+ */
+export const SHARD_FROM_BYTES = 16 * 1024 * 1024;
+
+/** The default thread count: one for a small history, else every core (at most 8). */
+export function defaultWorkers(eventsFile: string, cores = availableParallelism()): number {
+  const bytes = statSync(eventsFile).size;
+  return bytes < SHARD_FROM_BYTES ? 1 : Math.max(1, Math.min(cores, 8));
+}
+
+// --- The sharded run -------------------------------------------------------------------------------
+
+export interface ShardedRun {
+  readonly strategies: readonly CompiledStrategy[];
+  readonly eventsFile: string;
+  readonly customersFile?: string;
+  readonly start?: number;
+  readonly until?: number;
+  readonly render?: boolean;
+  readonly sendHour?: number;
+  /** Threads in all (this one included); at least 2. */
+  readonly workers: number;
+  /** Events replayed so far, over every shard and run; `total` = events × runs. */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export interface FilesRun {
+  /** One result per strategy, in order. */
+  readonly results: SimulationResult[];
+  readonly unreadable: readonly RowProblem[];
+  readonly invalidCustomers: readonly RowProblem[];
+  /** Reading and parsing the events, until the window is known. */
+  readonly readMs: number;
+  /** When each strategy's result was complete (`performance.now()`). */
+  readonly doneAt: readonly number[];
+}
+
+/** Messages of one worker, as a queue to await. */
+class Inbox {
+  private readonly queue: FromWorker[] = [];
+  private waiting?: { resolve: (m: FromWorker) => void; reject: (e: unknown) => void };
+  private failure?: unknown;
+
+  constructor(
+    readonly worker: Worker,
+    onProgress: (run: number, done: number) => void,
+  ) {
+    worker.on('message', (m: FromWorker) => {
+      if (m.kind === 'progress') return onProgress(m.run, m.done);
+      if (this.waiting) {
+        this.waiting.resolve(m);
+        this.waiting = undefined;
+      } else this.queue.push(m);
+    });
+    const fail = (error: unknown) => {
+      this.failure ??= error;
+      this.waiting?.reject(error);
+      this.waiting = undefined;
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`a simulate worker stopped early (exit code ${code})`)));
+  }
+
+  async next<K extends FromWorker['kind']>(kind: K): Promise<Extract<FromWorker, { kind: K }>> {
+    const m =
+      this.queue.shift() ??
+      (await new Promise<FromWorker>((resolve, reject) => {
+        if (this.failure !== undefined) reject(this.failure);
+        else this.waiting = { resolve, reject };
+      }));
+    if (m.kind !== kind) throw new Error(`simulate worker: expected ${kind}, got ${m.kind}`);
+    return m as Extract<FromWorker, { kind: K }>;
+  }
+}
+
+const WORKER_URL = new URL('./simulate-worker.js', import.meta.url);
+
+/**
+ * Runs the strategies over the files on `workers` threads and merges the results (see the top of this
+ * file). Throws when a worker fails; the workers are stopped either way.
+ */
+export async function simulateSharded(c: ShardedRun): Promise<FilesRun> {
+  const shards = Math.max(2, Math.floor(c.workers));
+  const started = performance.now();
+  // Start the workers first: loading the modules is most of their start-up, and runs while this reads.
+  const progress: number[][] = c.strategies.map(() => new Array<number>(shards).fill(0));
+  let total = 0;
+  const report = (run: number, shard: number, done: number) => {
+    const row = progress[run];
+    if (row) row[shard] = done;
+    c.onProgress?.(
+      progress.reduce((n, r) => n + r.reduce((m, x) => m + x, 0), 0),
+      total * c.strategies.length,
+    );
+  };
+  const inboxes = Array.from(
+    { length: shards - 1 },
+    (_, i) => new Inbox(new Worker(WORKER_URL), (run, done) => report(run, i + 1, done)),
+  );
+  try {
+    const events = splitLines(readFileSync(c.eventsFile, 'utf8'), shards, eventCustomer);
+    const customersText = c.customersFile ? readFileSync(c.customersFile, 'utf8') : undefined;
+    const jsonl =
+      c.customersFile !== undefined &&
+      customersText !== undefined &&
+      (/\.jsonl?$/i.test(c.customersFile) ||
+        (!/\.csv$/i.test(c.customersFile) && customersText.trimStart().startsWith('{')));
+    const customers =
+      jsonl && customersText !== undefined ? splitLines(customersText, shards, rowCustomer) : undefined;
+    const shardLines = (split: { lines: string[][]; numbers: number[][] }, shard: number): ShardLines => ({
+      text: (split.lines[shard] ?? []).join('\n'),
+      numbers: Int32Array.from(split.numbers[shard] ?? []),
+    });
+    for (const [i, inbox] of inboxes.entries()) {
+      const job: ShardJob = {
+        kind: 'job',
+        strategies: c.strategies,
+        render: c.render === true,
+        ...(c.sendHour !== undefined && { sendHour: c.sendHour }),
+        events: shardLines(events, i + 1),
+        ...(customers && { customers: shardLines(customers, i + 1) }),
+      };
+      inbox.worker.postMessage(job, [
+        job.events.numbers.buffer,
+        ...(job.customers ? [job.customers.numbers.buffer] : []),
+      ]);
+    }
+    const own = parseShardEvents(shardLines(events, 0));
+    const parsed = await Promise.all(inboxes.map((inbox) => inbox.next('parsed')));
+    const firsts = [own.events[0]?.time, ...parsed.map((p) => p.first)].filter((t) => t !== undefined);
+    const lasts = [own.events.at(-1)?.time, ...parsed.map((p) => p.last)].filter((t) => t !== undefined);
+    const window = replayWindow(
+      firsts.length > 0 ? [{ time: Math.min(...firsts) }, { time: Math.max(...lasts) }] : [],
+      {
+        ...(c.start !== undefined && { start: c.start }),
+        ...(c.until !== undefined && { until: c.until }),
+      },
+    );
+    total = own.events.length + parsed.reduce((n, p) => n + p.count, 0);
+    const unreadable = [...own.unreadable, ...parsed.flatMap((p) => p.unreadable)].sort(
+      (a, b) => a.line - b.line,
+    );
+    const readMs = performance.now() - started;
+
+    // A CSV customers file is read here (its rows are not lines), and each shard gets its customers' events.
+    const { readCustomersFile } = await import('./import.ts');
+    const csv = c.customersFile && !jsonl ? readCustomersFile(c.customersFile, window.start) : undefined;
+    const csvShards: BusEvent[][] = Array.from({ length: shards }, () => []);
+    for (const row of csv?.valid ?? []) csvShards[shardOf(row.customerId, shards)]?.push(...row.events);
+    const cpuFrom = process.cpuUsage();
+    for (const [i, inbox] of inboxes.entries())
+      inbox.worker.postMessage({
+        kind: 'window',
+        start: window.start,
+        until: window.until,
+        ...(csv && { customers: csvShards[i + 1] }),
+      } satisfies ToWorker);
+    const ownCustomers = customers
+      ? planShardCustomers(shardLines(customers, 0), window.start)
+      : { events: csvShards[0] ?? [], rows: 0, invalid: [] };
+    const planned = customers ? await Promise.all(inboxes.map((inbox) => inbox.next('customers'))) : [];
+    const invalidCustomers = [
+      ...(csv?.invalid ?? []),
+      ...ownCustomers.invalid,
+      ...planned.flatMap((p) => p.invalid),
+    ].sort((a, b) => a.line - b.line);
+
+    const results: SimulationResult[] = [];
+    const doneAt: number[] = [];
+    let cpuBefore = 0;
+    for (const [run, strategy] of c.strategies.entries()) {
+      const mine = await replay({
+        strategy,
+        customers: ownCustomers.events,
+        events: own.events,
+        start: window.start,
+        until: window.until,
+        ...(c.render && { render: true }),
+        ...(c.sendHour !== undefined && { sendHour: c.sendHour }),
+        onProgress: (done) => report(run, 0, done),
+      });
+      const theirs = await Promise.all(inboxes.map((inbox) => inbox.next('result')));
+      const merged = mergeReplays(strategy, [mine, ...theirs.map((t) => t.outcome)]);
+      // process.cpuUsage() counts every thread: the run's CPU time is the whole process's since the last.
+      const cpu = process.cpuUsage(cpuFrom);
+      const cpuUntilNow = (cpu.user + cpu.system) / 1000;
+      const cpuMs = cpuUntilNow - cpuBefore;
+      cpuBefore = cpuUntilNow;
+      const replayed = mine.replayed + theirs.reduce((n, t) => n + t.outcome.replayed, 0);
+      results.push({
+        ...merged,
+        timing: {
+          ...merged.timing,
+          cpuMs,
+          eventsPerCpuSecond: Math.round(replayed / (Math.max(cpuMs, 0.001) / 1000)),
+          workers: shards,
+        },
+      });
+      doneAt.push(performance.now());
+    }
+    return { results, unreadable, invalidCustomers, readMs, doneAt };
+  } finally {
+    await Promise.all(inboxes.map((inbox) => inbox.worker.terminate()));
+  }
+}
