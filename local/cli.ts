@@ -159,22 +159,31 @@ const commands: Record<string, Command> = {
       workers: { type: 'string' },
     },
     async run(values) {
-      const { runSimulateCommand } = await import('./simulate.ts');
+      const eventsFile = required(values, 'events');
       const customersFile = text(values, 'customers');
       const diffFile = text(values, 'diff');
       const start = time(values, 'start');
       const until = time(values, 'until');
       const workers = count(values, 'workers');
+      // Workers start before the simulator loads: each loads the modules while this thread does too.
+      const { defaultWorkers, WorkerPool } = await import('./simulate-pool.ts');
+      const threads = workers ?? defaultWorkers(eventsFile);
+      const pool = threads > 1 ? new WorkerPool(threads - 1) : undefined;
+      const { runSimulateCommand } = await import('./simulate.ts').catch(async (error: unknown) => {
+        await pool?.close();
+        throw error;
+      });
       return runSimulateCommand({
         strategyFile: text(values, 'strategy') ?? strategyFile([]),
-        eventsFile: required(values, 'events'),
+        eventsFile,
         ...(customersFile !== undefined && { customersFile }),
         ...(diffFile !== undefined && { diffFile }),
         ...(values.json === true && { json: true }),
         ...(start !== undefined && { start }),
         ...(until !== undefined && { until }),
         ...(values.render === true && { render: true }),
-        ...(workers !== undefined && { workers }),
+        workers: threads,
+        ...(pool && { pool }),
       });
     },
   },

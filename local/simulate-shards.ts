@@ -1,6 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { readFileSync } from 'node:fs';
 import type { CompiledStrategy } from '#shared/strategy/load.ts';
 import { type BusEvent, parseJsonLines, planRows, type RowProblem } from './import.ts';
 import {
@@ -13,6 +11,7 @@ import {
   replayWindow,
   type SimulationResult,
 } from './simulate.ts';
+import { type ShardJob, type ShardLines, type ToWorker, WorkerPool } from './simulate-pool.ts';
 
 /**
  * `contact simulate --workers N`: the replay split by customer over N threads (this one and N − 1
@@ -35,44 +34,6 @@ import {
  * is known. A worker loads the TypeScript modules through tsx as `bin/contact.js` does
  * (`simulate-worker.js`), which takes about half a second: it starts first, while this thread reads.
  */
-
-/** A worker's job: its shard's lines, and what to run over them. */
-export interface ShardJob {
-  readonly kind: 'job';
-  readonly strategies: readonly CompiledStrategy[];
-  readonly render: boolean;
-  readonly sendHour?: number;
-  readonly events: ShardLines;
-  /** JSON-lines customers of the shard (a CSV file is read here and sent as events with the window). */
-  readonly customers?: ShardLines;
-}
-
-/** Lines of one shard: joined by `\n`, and each one's line number in its file. */
-export interface ShardLines {
-  readonly text: string;
-  readonly numbers: Int32Array<ArrayBuffer>;
-}
-
-export type ToWorker =
-  | ShardJob
-  | {
-      readonly kind: 'window';
-      readonly start: number;
-      readonly until: number;
-      readonly customers?: readonly BusEvent[];
-    };
-
-export type FromWorker =
-  | {
-      readonly kind: 'parsed';
-      readonly count: number;
-      readonly first?: number;
-      readonly last?: number;
-      readonly unreadable: readonly RowProblem[];
-    }
-  | { readonly kind: 'customers'; readonly rows: number; readonly invalid: readonly RowProblem[] }
-  | { readonly kind: 'progress'; readonly run: number; readonly done: number }
-  | { readonly kind: 'result'; readonly run: number; readonly outcome: ReplayOutcome };
 
 // --- Which shard a line belongs to ----------------------------------------------------------------
 
@@ -181,21 +142,6 @@ export function planShardCustomers(
   };
 }
 
-// --- How many threads ------------------------------------------------------------------------------
-
-/**
- * Below this size of events file, one thread: a worker takes about half a second to start (loading the
- * modules through tsx) on a 2-core machine, more than splitting a history of this size saves. Measured
- * on the demo history (3.7 MB, 20,000 events) and a 200,000-event one (37 MB): see local/README.md.
- */
-export const SHARD_FROM_BYTES = 16 * 1024 * 1024;
-
-/** The default thread count: one for a small history, else every core (at most 8). */
-export function defaultWorkers(eventsFile: string, cores = availableParallelism()): number {
-  const bytes = statSync(eventsFile).size;
-  return bytes < SHARD_FROM_BYTES ? 1 : Math.max(1, Math.min(cores, 8));
-}
-
 // --- The sharded run -------------------------------------------------------------------------------
 
 export interface ShardedRun {
@@ -208,6 +154,8 @@ export interface ShardedRun {
   readonly sendHour?: number;
   /** Threads in all (this one included); at least 2. */
   readonly workers: number;
+  /** Workers started already (`new WorkerPool(workers - 1)`), else started here. Closed at the end. */
+  readonly pool?: WorkerPool;
   /** Events replayed so far, over every shard and run; `total` = events × runs. */
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -223,54 +171,15 @@ export interface FilesRun {
   readonly doneAt: readonly number[];
 }
 
-/** Messages of one worker, as a queue to await. */
-class Inbox {
-  private readonly queue: FromWorker[] = [];
-  private waiting?: { resolve: (m: FromWorker) => void; reject: (e: unknown) => void };
-  private failure?: unknown;
-
-  constructor(
-    readonly worker: Worker,
-    onProgress: (run: number, done: number) => void,
-  ) {
-    worker.on('message', (m: FromWorker) => {
-      if (m.kind === 'progress') return onProgress(m.run, m.done);
-      if (this.waiting) {
-        this.waiting.resolve(m);
-        this.waiting = undefined;
-      } else this.queue.push(m);
-    });
-    const fail = (error: unknown) => {
-      this.failure ??= error;
-      this.waiting?.reject(error);
-      this.waiting = undefined;
-    };
-    worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`a simulate worker stopped early (exit code ${code})`)));
-  }
-
-  async next<K extends FromWorker['kind']>(kind: K): Promise<Extract<FromWorker, { kind: K }>> {
-    const m =
-      this.queue.shift() ??
-      (await new Promise<FromWorker>((resolve, reject) => {
-        if (this.failure !== undefined) reject(this.failure);
-        else this.waiting = { resolve, reject };
-      }));
-    if (m.kind !== kind) throw new Error(`simulate worker: expected ${kind}, got ${m.kind}`);
-    return m as Extract<FromWorker, { kind: K }>;
-  }
-}
-
-const WORKER_URL = new URL('./simulate-worker.js', import.meta.url);
-
 /**
  * Runs the strategies over the files on `workers` threads and merges the results (see the top of this
  * file). Throws when a worker fails; the workers are stopped either way.
  */
 export async function simulateSharded(c: ShardedRun): Promise<FilesRun> {
-  const shards = Math.max(2, Math.floor(c.workers));
+  const pool = c.pool ?? new WorkerPool(Math.max(2, Math.floor(c.workers)) - 1);
+  const shards = pool.threads;
+  const inboxes = pool.inboxes;
   const started = performance.now();
-  // Start the workers first: loading the modules is most of their start-up, and runs while this reads.
   const progress: number[][] = c.strategies.map(() => new Array<number>(shards).fill(0));
   let total = 0;
   const report = (run: number, shard: number, done: number) => {
@@ -281,10 +190,7 @@ export async function simulateSharded(c: ShardedRun): Promise<FilesRun> {
       total * c.strategies.length,
     );
   };
-  const inboxes = Array.from(
-    { length: shards - 1 },
-    (_, i) => new Inbox(new Worker(WORKER_URL), (run, done) => report(run, i + 1, done)),
-  );
+  for (const [i, inbox] of inboxes.entries()) inbox.onProgress = (run, done) => report(run, i + 1, done);
   try {
     const events = splitLines(readFileSync(c.eventsFile, 'utf8'), shards, eventCustomer);
     const customersText = c.customersFile ? readFileSync(c.customersFile, 'utf8') : undefined;
@@ -388,6 +294,6 @@ export async function simulateSharded(c: ShardedRun): Promise<FilesRun> {
     }
     return { results, unreadable, invalidCustomers, readMs, doneAt };
   } finally {
-    await Promise.all(inboxes.map((inbox) => inbox.worker.terminate()));
+    await pool.close();
   }
 }

@@ -2,13 +2,8 @@ import { parentPort } from 'node:worker_threads';
 import type { BusEvent } from './import.ts';
 import type { ReplayEvent } from './simulate.ts';
 import { replay } from './simulate.ts';
-import {
-  type FromWorker,
-  parseShardEvents,
-  planShardCustomers,
-  type ShardJob,
-  type ToWorker,
-} from './simulate-shards.ts';
+import type { FromWorker, ShardJob, ToWorker } from './simulate-pool.ts';
+import { parseShardEvents, planShardCustomers } from './simulate-shards.ts';
 
 /**
  * One shard of `contact simulate --workers N` (see simulate-shards.ts): parses its lines, reports its

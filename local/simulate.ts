@@ -28,6 +28,7 @@ import { sendDeferred } from '#shared/use-cases/send-deferred.ts';
 import type { BusEvent, RowProblem } from './import.ts';
 import { MemoryCustomerStore } from './memory-store.ts';
 import type { EventEnvelope } from './servers/eventbridge.ts';
+import type { WorkerPool } from './simulate-pool.ts';
 
 /**
  * `contact simulate`: a dry run of a contact strategy over an event history. The events go through the
@@ -1090,6 +1091,8 @@ export interface SimulateCommand {
    * @default one for a small history, every core for a large one (`defaultWorkers`)
    */
   readonly workers?: number;
+  /** Workers started already (the CLI starts them before loading the simulator); closed at the end. */
+  readonly pool?: WorkerPool;
 }
 
 /**
@@ -1098,10 +1101,19 @@ export interface SimulateCommand {
  * or a use case failed unexpectedly.
  */
 export async function runSimulateCommand(c: SimulateCommand): Promise<number> {
+  const { defaultWorkers, WorkerPool } = await import('./simulate-pool.ts');
+  const workers = Math.max(1, Math.floor(c.pool?.threads ?? c.workers ?? defaultWorkers(c.eventsFile)));
+  const pool = workers > 1 ? (c.pool ?? new WorkerPool(workers - 1)) : undefined;
+  try {
+    return await runSimulation(c, pool);
+  } finally {
+    await (pool ?? c.pool)?.close();
+  }
+}
+
+async function runSimulation(c: SimulateCommand, pool: WorkerPool | undefined): Promise<number> {
   const { loadCompiledStrategy } = await import('#shared/strategy/load.ts');
   const { ProgressBar, readCustomersFile } = await import('./import.ts');
-  const shards = await import('./simulate-shards.ts');
-  const workers = Math.max(1, Math.floor(c.workers ?? shards.defaultWorkers(c.eventsFile)));
   const base = loadCompiledStrategy(c.strategyFile);
   const other = c.diffFile ? loadCompiledStrategy(c.diffFile) : undefined;
   const warn = (line: string) => {
@@ -1122,16 +1134,18 @@ export async function runSimulateCommand(c: SimulateCommand): Promise<number> {
   const started = performance.now();
   let result: SimulationResult;
   let compared: SimulationResult | undefined;
-  if (workers > 1) {
+  if (pool) {
+    const { simulateSharded } = await import('./simulate-shards.ts');
     const bar = c.json ? undefined : new ProgressBar(other ? 'simulate, then --diff' : 'simulate', 0);
-    const run = await shards.simulateSharded({
+    const run = await simulateSharded({
       strategies: other ? [base, other] : [base],
       eventsFile: c.eventsFile,
       ...(c.customersFile !== undefined && { customersFile: c.customersFile }),
       ...(c.start !== undefined && { start: c.start }),
       ...(c.until !== undefined && { until: c.until }),
       ...(c.render && { render: true }),
-      workers,
+      workers: pool.threads,
+      pool,
       onProgress: (done, total) => bar?.update(done, total),
     });
     bar?.done();
