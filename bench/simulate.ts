@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeSampleData } from '#local/sample-data.ts';
+import { type SampleOptions, writeSampleData } from '#local/sample-data.ts';
 import type { SimulationResult } from '#local/simulate.ts';
 
 export interface SimulateThroughput {
@@ -10,10 +10,12 @@ export interface SimulateThroughput {
   readonly eventsPerSecond: number;
   /** Per second of the replay alone (the figure `contact simulate` prints on its `replay:` line). */
   readonly replayEventsPerSecond: number;
-  /** Per CPU second of the replay: on a busy machine, the rate to compare between runs. */
+  /** Per CPU second of the replay (every thread's): on a busy machine, the rate to compare between runs. */
   readonly replayEventsPerCpuSecond: number;
   /** The whole process, start to exit: Node and tsx starting, the strategy compiled, the files read, the replay. */
   readonly processSeconds: number;
+  /** Threads the replay ran on (`--workers`; the command's default unless the bench chose). */
+  readonly workers: number;
   readonly events: number;
   readonly customers: number;
   readonly runs: number;
@@ -24,22 +26,39 @@ const median = (xs: readonly number[]): number => {
   return s[Math.floor(s.length / 2)] ?? 0;
 };
 
+/** The demo's history (`contact sample-data`: 1,000 customers, 20,000 events over 60 days). */
+export const DEMO_HISTORY: SampleOptions = {};
+/** A larger history: 10,000 customers, 200,000 events over 60 days. */
+export const LARGE_HISTORY: SampleOptions = { customers: 10_000, events: 200_000, days: 60 };
+
 /**
- * `contact simulate` as a user runs it (`npx contact simulate --events ... --customers ...`), on the
- * demo's history (`contact sample-data`: 1,000 customers, 20,000 events over 60 days), each run in a
- * fresh Node process. The median of `runs`.
+ * `contact simulate` as a user runs it (`npx contact simulate --events ... --customers ...`), each run
+ * in a fresh Node process, on a generated history (the demo's unless told), with the command's default
+ * thread count unless `workers` is given. The median of `runs`.
  */
-export function simulateThroughput(runs = 3): SimulateThroughput {
+export function simulateThroughput(
+  runs = 3,
+  options: { history?: SampleOptions; workers?: number } = {},
+): SimulateThroughput {
   const dir = mkdtempSync(join(tmpdir(), 'simulate-bench-'));
   try {
-    const { customersFile, eventsFile, data } = writeSampleData(dir);
+    const { customersFile, eventsFile, data } = writeSampleData(dir, options.history ?? DEMO_HISTORY);
     const results: { result: SimulationResult; seconds: number }[] = [];
     for (let i = 0; i < runs; i++) {
       const t0 = performance.now();
       const out = execFileSync(
         process.execPath,
-        ['bin/contact.js', 'simulate', '--events', eventsFile, '--customers', customersFile, '--json'],
-        { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] },
+        [
+          'bin/contact.js',
+          'simulate',
+          '--events',
+          eventsFile,
+          '--customers',
+          customersFile,
+          '--json',
+          ...(options.workers !== undefined ? ['--workers', String(options.workers)] : []),
+        ],
+        { encoding: 'utf8', maxBuffer: 1024 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] },
       );
       const seconds = (performance.now() - t0) / 1000;
       results.push({ result: JSON.parse(out) as SimulationResult, seconds });
@@ -51,6 +70,7 @@ export function simulateThroughput(runs = 3): SimulateThroughput {
       replayEventsPerSecond: timing((t) => t.eventsPerSecond),
       replayEventsPerCpuSecond: timing((t) => t.eventsPerCpuSecond),
       processSeconds: Math.round(median(results.map((r) => r.seconds)) * 100) / 100,
+      workers: timing((t) => t.workers ?? 1),
       events: data.events.length,
       customers: data.customers.length,
       runs,
