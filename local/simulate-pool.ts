@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { CompiledStrategy } from '#shared/strategy/load.ts';
 import type { BusEvent, RowProblem } from './import.ts';
@@ -17,6 +17,8 @@ export interface ShardJob {
   readonly kind: 'job';
   readonly strategies: readonly CompiledStrategy[];
   readonly render: boolean;
+  /** Send the contact history back with each outcome (else `records` is empty: the tally is in it). */
+  readonly records: boolean;
   readonly sendHour?: number;
   readonly events: ShardLines;
   /** JSON-lines customers of the shard (a CSV file is read here and sent as events with the window). */
@@ -53,21 +55,32 @@ export type FromWorker =
 // --- How many threads ------------------------------------------------------------------------------
 
 /**
- * Below this size of events file, one thread: a worker takes about half a second to start (loading the
- * modules through tsx) on a 2-core machine, more than splitting a history of this size saves. Measured
- * on the demo history (3.7 MB, 20,000 events) and a 200,000-event one (37 MB): see local/README.md.
+ * Below this size of events file, one thread. Splitting costs a worker's start-up (loading the modules
+ * through tsx: about half a second of CPU on a 2-core machine, more when it is busy), a second JIT
+ * warm-up, and copying the lines across; a history this small replays in a few seconds, most of them
+ * warming up, so splitting it saves nothing. Measured on the demo history (3.7 MB, 20,000 events) and a
+ * 200,000-event one (37 MB): see local/README.md.
  */
 export const SHARD_FROM_BYTES = 16 * 1024 * 1024;
 
-/** The default thread count: one for a small history, else every core (at most 8). */
-export function defaultWorkers(eventsFile: string, cores = availableParallelism()): number {
+/**
+ * The default thread count: one for a small history; else one per idle core — the cores less the
+ * one-minute load average, rounded, at least one and at most 8 — since a thread on a busy core only
+ * shares it and adds the overhead.
+ */
+export function defaultWorkers(
+  eventsFile: string,
+  cores = availableParallelism(),
+  load = loadavg()[0] ?? 0,
+): number {
   let bytes = 0;
   try {
     bytes = statSync(eventsFile).size;
   } catch {
     return 1; // reading it will say what is wrong
   }
-  return bytes < SHARD_FROM_BYTES ? 1 : Math.max(1, Math.min(cores, 8));
+  if (bytes < SHARD_FROM_BYTES) return 1;
+  return Math.max(1, Math.min(8, Math.round(cores - load)));
 }
 
 /** Messages of one worker, as a queue to await. */

@@ -52,6 +52,6 @@ async function run(start: number, until: number, csvCustomers?: readonly BusEven
       ...(job.sendHour !== undefined && { sendHour: job.sendHour }),
       onProgress: (done) => post({ kind: 'progress', run, done }),
     });
-    post({ kind: 'result', run, outcome });
+    post({ kind: 'result', run, outcome: job.records ? outcome : { ...outcome, records: [] } });
   }
 }

@@ -608,6 +608,10 @@ export interface ReplayOutcome {
   readonly deferredRuns: number;
   readonly decisions: number;
   readonly sends: Readonly<Record<Channel, number>>;
+  /** The tally of this replay's customers (see {@link tallyRecords}), and the decisions their records keep. */
+  readonly campaigns: Readonly<Record<string, CampaignTally>>;
+  readonly kept: number;
+  /** The contact history at the end; empty when the caller did not ask for it (a worker's, to save copying). */
   readonly records: readonly ContactRecord[];
   readonly timing: {
     readonly loadMs: number;
@@ -805,6 +809,7 @@ export async function replay(input: SimulationInput): Promise<ReplayOutcome> {
   const cpu = process.cpuUsage(cpuStarted);
   const cpuMs = (cpu.user + cpu.system) / 1000;
 
+  const records = [...store.contactRecords()];
   return {
     start,
     until,
@@ -820,10 +825,37 @@ export async function replay(input: SimulationInput): Promise<ReplayOutcome> {
     deferredRuns,
     decisions,
     sends: { ...channels.sent },
-    records: [...store.contactRecords()],
+    campaigns: tallyRecords(
+      engine.campaigns.map((c) => c.campaign.id),
+      records,
+      invalidByCampaign,
+    ),
+    kept: records.reduce((n, r) => n + 1 + (r.duplicates ?? 0), 0),
+    records,
     timing: { loadMs, replayMs, cpuMs, replayFrom, replayTo: replayFrom + replayMs },
   };
 }
+
+const addTally = (into: CampaignTally, t: CampaignTally) => {
+  into.triggered += t.triggered;
+  into.sent += t.sent;
+  into.afterWait += t.afterWait;
+  into.pending += t.pending;
+  into.holdout += t.holdout;
+  for (const [c, n] of Object.entries(t.byChannel)) bump(into.byChannel, c as Channel, n);
+  for (const [r, n] of Object.entries(t.suppressed)) bump(into.suppressed, r as Reason, n);
+};
+
+const CHANNEL_ORDER: readonly Channel[] = ['email', 'sms', 'push', 'webhook'];
+
+/** The tally with its channels and reasons in one order (the channel order, reasons by name). */
+const canonical = (t: CampaignTally): CampaignTally => ({
+  ...t,
+  byChannel: Object.fromEntries(
+    CHANNEL_ORDER.filter((c) => t.byChannel[c] !== undefined).map((c) => [c, t.byChannel[c]]),
+  ),
+  suppressed: Object.fromEntries(Object.entries(t.suppressed).sort(([a], [b]) => (a < b ? -1 : 1))),
+});
 
 const sumInto = (into: Record<string, number>, from: Readonly<Record<string, number>>) => {
   for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + n;
@@ -847,12 +879,12 @@ export function mergeReplays(strategy: CompiledStrategy, parts: readonly ReplayO
     feedback: { handled: 0, deadLettered: 0 },
   };
   const profileResults: Record<string, number> = {};
-  const invalidByCampaign: Record<string, number> = {};
   const failures: Record<string, number> = {};
   const sends: Record<Channel, number> = { email: 0, sms: 0, push: 0, webhook: 0 };
-  let [events, refused, replayed, customerEvents, dateTriggers, deferredRuns, decisions] = [
-    0, 0, 0, 0, 0, 0, 0,
+  let [events, refused, replayed, customerEvents, dateTriggers, deferredRuns, decisions, kept] = [
+    0, 0, 0, 0, 0, 0, 0, 0,
   ];
+  const tallies: Record<string, CampaignTally> = {};
   const records: ContactRecord[] = [];
   for (const p of parts) {
     for (const target of Object.keys(handlers) as RouteTarget[]) {
@@ -860,7 +892,6 @@ export function mergeReplays(strategy: CompiledStrategy, parts: readonly ReplayO
       handlers[target].deadLettered += p.handlers[target].deadLettered;
     }
     sumInto(profileResults, p.profileResults);
-    sumInto(invalidByCampaign, p.invalidByCampaign);
     sumInto(failures, p.failures);
     sumInto(sends, p.sends);
     events += p.events;
@@ -870,14 +901,22 @@ export function mergeReplays(strategy: CompiledStrategy, parts: readonly ReplayO
     dateTriggers += p.dateTriggers;
     deferredRuns += p.deferredRuns;
     decisions += p.decisions;
+    kept += p.kept;
+    for (const [id, t] of Object.entries(p.campaigns)) {
+      tallies[id] ??= emptyTally();
+      addTally(tallies[id], t);
+    }
     for (const r of p.records) records.push(r);
   }
   // Stable: a customer's records keep their order; customers in code-unit order (not the locale's).
   records.sort((a, b) => (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0));
-  // The engine's campaigns: the enabled ones, in the strategy's order.
+  // The engine's campaigns (the enabled ones) in the strategy's order, then any other, by id.
   const campaignIds = strategy.strategy.campaigns.filter((c) => c.enabled).map((c) => c.id);
-  const campaigns = tallyRecords(campaignIds, records, invalidByCampaign);
-  const kept = records.reduce((n, r) => n + 1 + (r.duplicates ?? 0), 0);
+  const others = Object.keys(tallies)
+    .filter((id) => !campaignIds.includes(id))
+    .sort();
+  const campaigns: Record<string, CampaignTally> = {};
+  for (const id of [...campaignIds, ...others]) campaigns[id] = canonical(tallies[id] ?? emptyTally());
   const replayFrom = Math.min(...parts.map((p) => p.timing.replayFrom));
   const replayTo = Math.max(...parts.map((p) => p.timing.replayTo));
   const replayMs = parts.length === 1 ? first.timing.replayMs : replayTo - replayFrom;
@@ -928,19 +967,9 @@ export function formatTable(
   );
 }
 
-const CHANNEL_ORDER: readonly Channel[] = ['email', 'sms', 'push', 'webhook'];
-
 const totalOf = (tallies: Readonly<Record<string, CampaignTally>>): CampaignTally => {
   const total = emptyTally();
-  for (const t of Object.values(tallies)) {
-    total.triggered += t.triggered;
-    total.sent += t.sent;
-    total.afterWait += t.afterWait;
-    total.pending += t.pending;
-    total.holdout += t.holdout;
-    for (const [c, n] of Object.entries(t.byChannel)) bump(total.byChannel, c as Channel, n);
-    for (const [r, n] of Object.entries(t.suppressed)) bump(total.suppressed, r as Reason, n);
-  }
+  for (const t of Object.values(tallies)) addTally(total, t);
   return total;
 };
 
@@ -1059,7 +1088,7 @@ export function formatSummary(r: SimulationResult): string {
         .join(', ') || 'none'
     }; dead-lettered as invalid: profile ${n(r.handlers.profile.deadLettered)}, activity ${n(r.handlers.activity.deadLettered)}, campaigns ${n(r.handlers.buffer.deadLettered)}`,
     `would send: ${CHANNEL_ORDER.map((c) => `${c} ${n(r.sends[c])}`).join(', ')}`,
-    `replay: ${n(r.decisions)} decisions in ${(r.timing.replayMs / 1000).toFixed(2)} s — ${n(r.timing.eventsPerSecond)} events/s (${n(r.timing.eventsPerCpuSecond)} per CPU second), ${n(r.timing.decisionsPerSecond)} decisions/s; customers loaded in ${(r.timing.loadMs / 1000).toFixed(2)} s`,
+    `replay: ${n(r.decisions)} decisions in ${(r.timing.replayMs / 1000).toFixed(2)} s — ${n(r.timing.eventsPerSecond)} events/s (${n(r.timing.eventsPerCpuSecond)} per CPU second), ${n(r.timing.decisionsPerSecond)} decisions/s; customers loaded in ${(r.timing.loadMs / 1000).toFixed(2)} s${(r.timing.workers ?? 1) > 1 ? `; ${r.timing.workers} threads` : ''}`,
   ];
   if (r.timing.endToEndMs !== undefined && r.timing.readMs !== undefined)
     lines.push(
@@ -1146,6 +1175,8 @@ async function runSimulation(c: SimulateCommand, pool: WorkerPool | undefined): 
       ...(c.render && { render: true }),
       workers: pool.threads,
       pool,
+      // Only the JSON output shows the contact history: copying it between threads costs time.
+      records: c.json === true,
       onProgress: (done, total) => bar?.update(done, total),
     });
     bar?.done();

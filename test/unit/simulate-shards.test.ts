@@ -246,11 +246,15 @@ describe('contact simulate --workers', () => {
   }, 120_000);
 
   it('splits by default only a history big enough to repay a worker’s start-up', () => {
-    expect(defaultWorkers(eventsFile, 4)).toBe(1);
+    expect(defaultWorkers(eventsFile, 4, 0)).toBe(1);
     const big = join(dir, 'big.jsonl');
     writeFileSync(big, Buffer.alloc(SHARD_FROM_BYTES, 0x20));
-    expect(defaultWorkers(big, 4)).toBe(4);
-    expect(defaultWorkers(big, 1)).toBe(1);
-    expect(defaultWorkers(join(dir, 'missing.jsonl'), 4)).toBe(1);
+    expect(defaultWorkers(big, 4, 0)).toBe(4);
+    expect(defaultWorkers(big, 16, 0)).toBe(8);
+    // Only the idle cores: a busy machine gets fewer threads, a saturated one none extra.
+    expect(defaultWorkers(big, 4, 1.6)).toBe(2);
+    expect(defaultWorkers(big, 2, 5)).toBe(1);
+    expect(defaultWorkers(big, 1, 0)).toBe(1);
+    expect(defaultWorkers(join(dir, 'missing.jsonl'), 4, 0)).toBe(1);
   });
 });
