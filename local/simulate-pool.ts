@@ -33,6 +33,7 @@ export interface ShardLines {
 
 export type ToWorker =
   | ShardJob
+  | { readonly kind: 'go' }
   | {
       readonly kind: 'window';
       readonly start: number;
@@ -49,6 +50,7 @@ export type FromWorker =
       readonly unreadable: readonly RowProblem[];
     }
   | { readonly kind: 'customers'; readonly rows: number; readonly invalid: readonly RowProblem[] }
+  | { readonly kind: 'loaded'; readonly run: number }
   | { readonly kind: 'progress'; readonly run: number; readonly done: number }
   | { readonly kind: 'result'; readonly run: number; readonly outcome: ReplayOutcome };
 

@@ -247,7 +247,6 @@ export async function simulateSharded(c: ShardedRun): Promise<FilesRun> {
     const csv = c.customersFile && !jsonl ? readCustomersFile(c.customersFile, window.start) : undefined;
     const csvShards: BusEvent[][] = Array.from({ length: shards }, () => []);
     for (const row of csv?.valid ?? []) csvShards[shardOf(row.customerId, shards)]?.push(...row.events);
-    const cpuFrom = process.cpuUsage();
     for (const [i, inbox] of inboxes.entries())
       inbox.worker.postMessage({
         kind: 'window',
@@ -265,9 +264,9 @@ export async function simulateSharded(c: ShardedRun): Promise<FilesRun> {
       ...planned.flatMap((p) => p.invalid),
     ].sort((a, b) => a.line - b.line);
 
+    let cpuFrom = process.cpuUsage();
     const results: SimulationResult[] = [];
     const doneAt: number[] = [];
-    let cpuBefore = 0;
     for (const [run, strategy] of c.strategies.entries()) {
       const mine = await replay({
         strategy,
@@ -278,6 +277,12 @@ export async function simulateSharded(c: ShardedRun): Promise<FilesRun> {
         ...(c.render && { render: true }),
         ...(c.sendHour !== undefined && { sendHour: c.sendHour }),
         onProgress: (done) => report(run, 0, done),
+        // Every shard's replay starts together, once all have loaded their customers.
+        loaded: async () => {
+          await Promise.all(inboxes.map((inbox) => inbox.next('loaded')));
+          cpuFrom = process.cpuUsage();
+          for (const inbox of inboxes) inbox.worker.postMessage({ kind: 'go' } satisfies ToWorker);
+        },
       });
       const theirs = await Promise.all(inboxes.map((inbox) => inbox.next('result')));
       const parts = [mine, ...theirs.map((t) => t.outcome)];
@@ -286,11 +291,9 @@ export async function simulateSharded(c: ShardedRun): Promise<FilesRun> {
         strategy,
         c.records === false ? parts.map((p) => ({ ...p, records: [] })) : parts,
       );
-      // process.cpuUsage() counts every thread: the run's CPU time is the whole process's since the last.
+      // process.cpuUsage() counts every thread: the replay's CPU time is the whole process's since the go.
       const cpu = process.cpuUsage(cpuFrom);
-      const cpuUntilNow = (cpu.user + cpu.system) / 1000;
-      const cpuMs = cpuUntilNow - cpuBefore;
-      cpuBefore = cpuUntilNow;
+      const cpuMs = (cpu.user + cpu.system) / 1000;
       const replayed = mine.replayed + theirs.reduce((n, t) => n + t.outcome.replayed, 0);
       results.push({
         ...merged,

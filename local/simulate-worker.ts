@@ -16,6 +16,8 @@ const post = (m: FromWorker) => port.postMessage(m);
 
 let job: ShardJob | undefined;
 let events: ReplayEvent[] = [];
+/** Waiting for the go after the customers loaded. */
+let go: (() => void) | undefined;
 
 port.on('message', (m: ToWorker) => {
   if (m.kind === 'job') {
@@ -28,6 +30,11 @@ port.on('message', (m: ToWorker) => {
       ...(events.length > 0 && { first: events[0]?.time, last: events.at(-1)?.time }),
       unreadable: parsed.unreadable,
     });
+    return;
+  }
+  if (m.kind === 'go') {
+    go?.();
+    go = undefined;
     return;
   }
   void run(m.start, m.until, m.customers);
@@ -51,6 +58,11 @@ async function run(start: number, until: number, csvCustomers?: readonly BusEven
       ...(job.render && { render: true }),
       ...(job.sendHour !== undefined && { sendHour: job.sendHour }),
       onProgress: (done) => post({ kind: 'progress', run, done }),
+      loaded: () =>
+        new Promise<void>((resolve) => {
+          go = resolve;
+          post({ kind: 'loaded', run });
+        }),
     });
     post({ kind: 'result', run, outcome: job.records ? outcome : { ...outcome, records: [] } });
   }
