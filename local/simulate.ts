@@ -596,6 +596,14 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
   return mergeReplays(input.strategy, [await replay(input)]);
 }
 
+type HandlerCounts = Record<RouteTarget, { handled: number; deadLettered: number }>;
+const noneHandled = (): HandlerCounts => ({
+  buffer: { handled: 0, deadLettered: 0 },
+  profile: { handled: 0, deadLettered: 0 },
+  activity: { handled: 0, deadLettered: 0 },
+  feedback: { handled: 0, deadLettered: 0 },
+});
+
 /** What one replay (of every customer, or of one shard of them) yields, before the tally. */
 export interface ReplayOutcome {
   readonly start: number;
@@ -674,12 +682,7 @@ export async function replay(input: SimulationInput): Promise<ReplayOutcome> {
   };
   const activity: ActivityDeps = { store, engine, clock };
   const router = new Router(engine.strategy);
-  const handlers: Record<RouteTarget, { handled: number; deadLettered: number }> = {
-    buffer: { handled: 0, deadLettered: 0 },
-    profile: { handled: 0, deadLettered: 0 },
-    activity: { handled: 0, deadLettered: 0 },
-    feedback: { handled: 0, deadLettered: 0 },
-  };
+  const handlers = noneHandled();
   const profileResults: Record<string, number> = {};
   const invalidByCampaign: Record<string, number> = {};
   const failures: Record<string, number> = {};
@@ -873,17 +876,12 @@ const sumInto = (into: Record<string, number>, from: Readonly<Record<string, num
  * written), so that the same history gives the same result however it was split. The timing: the
  * longest load, the replay from the first replay's start to the last one's end, and the CPU time
  * measured by the replays (`process.cpuUsage()` counts every thread of the process: a sharded run
- * overrides it with the CPU time of the whole run, see `simulate-shards.ts`).
+ * overrides it with the process's CPU time over the replays, see `simulate-shards.ts`).
  */
 export function mergeReplays(strategy: CompiledStrategy, parts: readonly ReplayOutcome[]): SimulationResult {
   const first = parts[0];
   if (!first) throw new Error('no replay to merge');
-  const handlers: Record<RouteTarget, { handled: number; deadLettered: number }> = {
-    buffer: { handled: 0, deadLettered: 0 },
-    profile: { handled: 0, deadLettered: 0 },
-    activity: { handled: 0, deadLettered: 0 },
-    feedback: { handled: 0, deadLettered: 0 },
-  };
+  const handlers = noneHandled();
   const profileResults: Record<string, number> = {};
   const failures: Record<string, number> = {};
   const sends: Record<Channel, number> = { email: 0, sms: 0, push: 0, webhook: 0 };
