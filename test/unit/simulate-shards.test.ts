@@ -245,6 +245,50 @@ describe('contact simulate --workers', () => {
     expect(runs.map((r) => r.code)).toEqual([0, 0, 0]);
   }, 120_000);
 
+  it('loads a CSV customers file over 2 threads as in one (read here, each worker sent its customers)', async () => {
+    const csvDir = join(dir, 'csv');
+    const files = writeSampleData(csvDir, { customers: 120, events: 2_000, days: 10 });
+    const rows = readFileSync(files.customersFile, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as Record<string, unknown> & { attributes?: Record<string, unknown> });
+    const csv = [
+      'customerId;email;locale;timezone;firstName;lifecycle;lifetimeValue:number;consent.marketing.email;consent.service.all',
+      ...rows.map((r) =>
+        [
+          r.customerId,
+          r.email ?? '',
+          r.locale ?? '',
+          r.timezone ?? '',
+          r.attributes?.firstName ?? '',
+          r.attributes?.lifecycle ?? '',
+          r.attributes?.lifetimeValue ?? '',
+          'granted',
+          'granted',
+        ].join(';'),
+      ),
+      'no-email;not-an-address;nl;Europe/Amsterdam;;;;granted;granted',
+    ].join('\n');
+    const csvFile = join(csvDir, 'customers.csv');
+    writeFileSync(csvFile, csv);
+    const run = (workers: number) =>
+      command({
+        strategyFile: 'strategy/contact-strategy.yaml',
+        eventsFile: files.eventsFile,
+        customersFile: csvFile,
+        json: true,
+        workers,
+      });
+    const [a, b] = [await run(1), await run(2)];
+    expect([a.code, b.code]).toEqual([0, 0]);
+    const [x, y] = [JSON.parse(a.out), JSON.parse(b.out)];
+    expect(x.input.customerEvents).toBeGreaterThan(200);
+    expect(y.input).toEqual(x.input);
+    expect(y.profileResults).toEqual(x.profileResults);
+    expect(y.campaigns).toEqual(x.campaigns);
+    expect(y.records).toEqual(x.records);
+  }, 120_000);
+
   it('splits by default only a history big enough to repay a worker’s start-up', () => {
     expect(defaultWorkers(eventsFile, 4, 0)).toBe(1);
     const big = join(dir, 'big.jsonl');
