@@ -145,7 +145,7 @@ const commands: Record<string, Command> = {
       '  --start/--until  the replay window (default: midnight before the first event → a day after the last)',
       '  --render     render every message as a send would (slower; the decisions are the same)',
       '  --workers    threads to split the replay over, by customer (same result as one; 1 = this thread only).',
-      '               Default: 1 for an events file under 16 MB (a worker takes ~0.5 s to start), else one per',
+      '               Default: 1 for an events file under 16 MB (a worker takes ~1 s of CPU to start), else one per',
       '               idle core (the cores less the load average)',
     ].join('\n'),
     options: {

@@ -8,7 +8,7 @@ import type { ReplayOutcome } from './simulate.ts';
 /**
  * The worker threads of `contact simulate --workers N` and what they say to each other (the work itself:
  * simulate-shards.ts). This module imports nothing heavy, so that the CLI can start the workers before
- * it loads the simulator: a worker spends about half a second loading the modules through tsx (zod,
+ * it loads the simulator: a worker spends over a second of CPU loading the modules through tsx (zod,
  * libphonenumber and Handlebars are most of it), and does that while this thread does the same.
  */
 
@@ -58,7 +58,7 @@ export type FromWorker =
 
 /**
  * Below this size of events file, one thread. Splitting costs a worker's start-up (loading the modules
- * through tsx: about half a second of CPU on a 2-core machine, more when it is busy), a second JIT
+ * through tsx: 1.3–1.5 s of CPU measured on a busy 2-core machine), a second JIT
  * warm-up, and copying the lines across; a history this small replays in a few seconds, most of them
  * warming up, so splitting it saves nothing. Measured on the demo history (3.7 MB, 20,000 events) and a
  * 200,000-event one (37 MB): see local/README.md.

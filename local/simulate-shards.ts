@@ -31,7 +31,7 @@ import { type ShardJob, type ShardLines, type ToWorker, WorkerPool } from './sim
  * objects) and parses them itself, at the same time as the others. The replay window needs the first and
  * last event of the whole history, so the workers report theirs, and the replays start when the window
  * is known. A worker loads the TypeScript modules through tsx as `bin/contact.js` does
- * (`simulate-worker.js`), which takes about half a second: it starts first, while this thread reads.
+ * (`simulate-worker.js`), which takes over a second of CPU: it starts first, while this thread loads and reads.
  */
 
 // --- Which shard a line belongs to ----------------------------------------------------------------
