@@ -115,12 +115,35 @@ async function main(): Promise<void> {
   // `BENCH_ONLY=throughput` (with `BENCH_THROUGHPUT_RUNS=N`): only the throughput part, printed, for
   // repeated measurements; bench/results.json is left as it is.
   const throughputOnly = process.env.BENCH_ONLY === 'throughput';
+  // `BENCH_ONLY=simulate` (with `BENCH_SIMULATE_RUNS=N`): only `contact simulate`, on both histories,
+  // with the default thread count and with 1 and 2 threads, printed; bench/results.json is left as it is.
+  if (process.env.BENCH_ONLY === 'simulate') {
+    const { simulateThroughput, DEMO_HISTORY, LARGE_HISTORY } = await import('./simulate.ts');
+    const runs = Number(process.env.BENCH_SIMULATE_RUNS ?? 3);
+    const out: Record<string, unknown> = {};
+    for (const [name, history] of [
+      ['demo', DEMO_HISTORY],
+      ['large', LARGE_HISTORY],
+    ] as const)
+      for (const workers of [undefined, 1, 2]) {
+        const key = `${name}:${workers ?? 'default'}`;
+        log(`contact simulate: ${key} ...`);
+        out[key] = simulateThroughput(runs, { history, ...(workers !== undefined && { workers }) });
+      }
+    console.log(JSON.stringify(out, null, 2));
+    return;
+  }
   if (!throughputOnly) log('engine: pure replay, one core, 10 campaigns ...');
   const engine = throughputOnly
     ? { eventsPerSecond: 0, eventsPerCpuSecond: 0, campaigns: 0 }
     : await engineBench();
   if (!throughputOnly) log('contact simulate: the demo history, end to end, fresh processes ...');
-  const simulation = throughputOnly ? undefined : (await import('./simulate.ts')).simulateThroughput();
+  const simulateBench = await import('./simulate.ts');
+  const simulation = throughputOnly ? undefined : simulateBench.simulateThroughput();
+  if (!throughputOnly) log('contact simulate: a 200,000-event history, end to end, fresh processes ...');
+  const simulationLarge = throughputOnly
+    ? undefined
+    : simulateBench.simulateThroughput(3, { history: simulateBench.LARGE_HISTORY });
 
   const entries = functionEntries();
   if (!throughputOnly) log('bundles ...');
@@ -335,7 +358,7 @@ async function main(): Promise<void> {
       console.log(JSON.stringify({ throughputTriggersPerSecond: throughput, runs: throughputs }, null, 2));
       return;
     }
-    if (!simulation) throw new Error('no simulate run');
+    if (!simulation || !simulationLarge) throw new Error('no simulate run');
 
     const batchSize = 10;
     const logBytesPerTrigger = measureLogBytesPerTrigger(decided, batchSize);
@@ -371,6 +394,8 @@ async function main(): Promise<void> {
       engineEventsPerCpuSecond: engine.eventsPerCpuSecond,
       simulateEventsPerSecond: simulation.eventsPerSecond,
       simulate: simulation,
+      simulateLargeEventsPerSecond: simulationLarge.eventsPerSecond,
+      simulateLarge: simulationLarge,
       throughputTriggersPerSecond: {
         ...throughput,
         ...(throughputs.length > 1 && { runs: throughputs.map((t) => t.ratio) }),
@@ -418,8 +443,13 @@ async function main(): Promise<void> {
       ],
       [
         'simulateEventsPerSecond',
-        `${simulation.eventsPerSecond} (replay ${simulation.replayEventsPerSecond}; process ${simulation.processSeconds} s)`,
+        `${simulation.eventsPerSecond} (replay ${simulation.replayEventsPerSecond}; process ${simulation.processSeconds} s; ${simulation.workers} thread${simulation.workers === 1 ? '' : 's'})`,
         '≥ 50,000',
+      ],
+      [
+        'simulateLargeEventsPerSecond',
+        `${simulationLarge.eventsPerSecond} (replay ${simulationLarge.replayEventsPerSecond}, ${simulationLarge.replayEventsPerCpuSecond} per CPU s; process ${simulationLarge.processSeconds} s; ${simulationLarge.workers} threads)`,
+        'report',
       ],
       [
         'throughputTriggersPerSecond',

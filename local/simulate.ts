@@ -28,6 +28,7 @@ import { sendDeferred } from '#shared/use-cases/send-deferred.ts';
 import type { BusEvent, RowProblem } from './import.ts';
 import { MemoryCustomerStore } from './memory-store.ts';
 import type { EventEnvelope } from './servers/eventbridge.ts';
+import type { WorkerPool } from './simulate-pool.ts';
 
 /**
  * `contact simulate`: a dry run of a contact strategy over an event history. The events go through the
@@ -134,9 +135,12 @@ export function replayWindow(
   return { start, until: Math.max(until, start) };
 }
 
+/** The customer an event's detail names, if any. */
+export const customerOf = (detail: unknown): string | undefined =>
+  isRecord(detail) && typeof detail.customerId === 'string' ? detail.customerId : undefined;
+
 /** The customer an event is about, or a key of its own when it names none (it can wait for no one). */
-const customerKey = (e: { detail: unknown }, i: number): string =>
-  isRecord(e.detail) && typeof e.detail.customerId === 'string' ? e.detail.customerId : `#${i}`;
+const customerKey = (e: { detail: unknown }, i: number): string => customerOf(e.detail) ?? `#${i}`;
 
 /**
  * Splits events of one moment into waves with at most one event per customer each, in order: the
@@ -357,13 +361,33 @@ export class SimScheduler implements Scheduler {
   }
 }
 
-/** Channels that accept every message and count it: a dry run sends nothing. */
+/**
+ * Numbers per customer: the n-th of a kind for one customer, whatever the other customers do. The ids a
+ * replay makes up (message ids, the ids of date-trigger and customer-load events) are numbered this way,
+ * so that a run split over threads by customer makes the same records as a run in one.
+ */
+export class PerCustomerCounter {
+  private readonly counts = new Map<string, number>();
+  next(customerId: string): number {
+    const n = (this.counts.get(customerId) ?? 0) + 1;
+    this.counts.set(customerId, n);
+    return n;
+  }
+}
+
+/**
+ * Channels that accept every message and count it: a dry run sends nothing. The message id is the
+ * customer's n-th message (`sim-<n>-<customerId>`; the number comes first, so ids never collide): the
+ * replay tells which customer it is working for, since an SMS carries no customer id.
+ */
 export class NullChannels implements Channels {
   readonly sent: Record<Channel, number> = { email: 0, sms: 0, push: 0, webhook: 0 };
-  private n = 0;
+  private readonly counter = new PerCustomerCounter();
+  constructor(private readonly customer: () => string) {}
   private readonly ok = (channel: Channel) => async () => {
     this.sent[channel]++;
-    return { messageId: `sim-${++this.n}` };
+    const customerId = this.customer();
+    return { messageId: `sim-${this.counter.next(customerId)}-${customerId}` };
   };
   readonly email = { sendEmail: this.ok('email') };
   readonly sms = { sendSms: this.ok('sms'), isOptedOut: async () => false };
@@ -524,6 +548,11 @@ export interface SimulationInput {
    */
   readonly render?: boolean;
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * Called once the customers are loaded, before the replay and its clocks start: a run split over
+   * threads starts every shard's replay together, so that its time and CPU time are the replay's alone.
+   */
+  readonly loaded?: () => Promise<void>;
 }
 
 export interface SimulationResult {
@@ -566,14 +595,70 @@ export interface SimulationResult {
     /** Set by the command: reading the files, loading the customers, replaying. */
     readonly endToEndMs?: number;
     readonly endToEndEventsPerSecond?: number;
+    /** Threads the replay was split over (`--workers`); absent: one, this one. */
+    readonly workers?: number;
   };
 }
 
 /**
  * Replays the history through the use cases and returns the tally. Deterministic: the same input
- * gives the same result, whatever the machine.
+ * gives the same result, whatever the machine. (`contact simulate --workers N` splits the same work
+ * over threads by customer: see `simulate-shards.ts`.)
  */
 export async function simulate(input: SimulationInput): Promise<SimulationResult> {
+  return mergeReplays(input.strategy, [await replay(input)]);
+}
+
+type HandlerCounts = Record<RouteTarget, { handled: number; deadLettered: number }>;
+const noneHandled = (): HandlerCounts => ({
+  buffer: { handled: 0, deadLettered: 0 },
+  profile: { handled: 0, deadLettered: 0 },
+  activity: { handled: 0, deadLettered: 0 },
+  feedback: { handled: 0, deadLettered: 0 },
+});
+
+/** What one replay (of every customer, or of one shard of them) yields, before the tally. */
+export interface ReplayOutcome {
+  readonly start: number;
+  readonly until: number;
+  /** Events of the history given, refused by `PutEvents`, and replayed (inside the window). */
+  readonly events: number;
+  readonly refused: number;
+  readonly replayed: number;
+  readonly customerEvents: number;
+  readonly handlers: Readonly<Record<RouteTarget, { handled: number; deadLettered: number }>>;
+  readonly profileResults: Readonly<Record<string, number>>;
+  readonly invalidByCampaign: Readonly<Record<string, number>>;
+  readonly failures: Readonly<Record<string, number>>;
+  readonly dateTriggers: number;
+  readonly deferredRuns: number;
+  readonly decisions: number;
+  readonly sends: Readonly<Record<Channel, number>>;
+  /** The tally of this replay's customers (see {@link tallyRecords}), and the decisions their records keep. */
+  readonly campaigns: Readonly<Record<string, CampaignTally>>;
+  readonly kept: number;
+  /** The contact history at the end; empty when the caller did not ask for it (a worker's, to save copying). */
+  readonly records: readonly ContactRecord[];
+  readonly timing: {
+    readonly loadMs: number;
+    readonly replayMs: number;
+    readonly cpuMs: number;
+    /** When the replay (after the customers loaded) began and ended: epoch ms, comparable between threads. */
+    readonly replayFrom: number;
+    readonly replayTo: number;
+  };
+}
+
+/** Epoch ms with a fraction, the same clock in every thread (`performance.now()` starts per thread). */
+const wallClock = () => performance.timeOrigin + performance.now();
+
+/**
+ * One replay of the history through the use cases: the customers and events given (all of them, or the
+ * customers of one shard and their events), from `start` to `until`, on its own clock, store and
+ * scheduler. Every id it makes up is numbered per customer ({@link PerCustomerCounter}), so what a
+ * customer's events lead to does not depend on which other customers share the replay.
+ */
+export async function replay(input: SimulationInput): Promise<ReplayOutcome> {
   const engine: Engine = compileEngine(
     input.render ? input.strategy : { ...input.strategy, templates: shapeOnly(input.strategy.templates) },
   );
@@ -584,7 +669,10 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
   const clock = new SimClock(start);
   const store = new MemoryCustomerStore({ sendRetentionMs: engine.maxCapWindowMs, now: () => clock.ms });
   const scheduler = new SimScheduler();
-  const channels = new NullChannels();
+  /** The customer the replay is working for (message ids are numbered per customer). */
+  let current = '';
+  const channels = new NullChannels(() => current);
+  const numbers = new PerCustomerCounter();
   const brand = engine.strategy.brand;
   const evaluate: EvaluateDeps = {
     engine,
@@ -607,12 +695,7 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
   };
   const activity: ActivityDeps = { store, engine, clock };
   const router = new Router(engine.strategy);
-  const handlers: Record<RouteTarget, { handled: number; deadLettered: number }> = {
-    buffer: { handled: 0, deadLettered: 0 },
-    profile: { handled: 0, deadLettered: 0 },
-    activity: { handled: 0, deadLettered: 0 },
-    feedback: { handled: 0, deadLettered: 0 },
-  };
+  const handlers = noneHandled();
   const profileResults: Record<string, number> = {};
   const invalidByCampaign: Record<string, number> = {};
   const failures: Record<string, number> = {};
@@ -620,7 +703,6 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
   let refused = 0;
   let dateTriggers = 0;
   let deferredRuns = 0;
-  let ids = 0;
 
   /** What the queue's handler does with an error: dead-letter invalid input, count anything else. */
   const failed = (target: RouteTarget, error: unknown, campaignId?: string): void => {
@@ -674,6 +756,7 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
       refused++;
       return;
     }
+    current = customerOf(e.detail) ?? '';
     await deliver(
       envelope(e as { source: string; detailType: string; detail: Record<string, unknown> }, id, time),
     );
@@ -683,7 +766,7 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
     emit: async (events) => {
       for (const e of events) {
         dateTriggers++;
-        await put(e, clock.ms, `date-${++ids}`);
+        await put(e, clock.ms, `date-${numbers.next(`date|${customerOf(e.detail)}`)}`);
       }
     },
   };
@@ -707,6 +790,7 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
       }
       for (const send of scheduler.takeDue(clock.ms)) {
         deferredRuns++;
+        current = send.customerId;
         try {
           await sendDeferred(evaluate, send);
         } catch (error) {
@@ -720,10 +804,13 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
   const loadStarted = performance.now();
   // The runtime's first tick runs the start hour's date job; customers load meanwhile.
   await advanceTo(start);
-  for (const e of input.customers ?? []) await put(e, start, `customer-${++ids}`);
+  for (const e of input.customers ?? [])
+    await put(e, start, `customer-${numbers.next(`customer|${customerOf(e.detail)}`)}`);
   const loadMs = performance.now() - loadStarted;
+  await input.loaded?.();
 
   const replayStarted = performance.now();
+  const replayFrom = wallClock();
   const cpuStarted = process.cpuUsage();
   let done = 0;
   for (const moment of byTime(input.events)) {
@@ -744,14 +831,117 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
   const cpu = process.cpuUsage(cpuStarted);
   const cpuMs = (cpu.user + cpu.system) / 1000;
 
-  const campaignIds = engine.campaigns.map((c) => c.campaign.id);
   const records = [...store.contactRecords()];
-  const campaigns = tallyRecords(campaignIds, records, invalidByCampaign);
-  const kept = records.reduce((n, r) => n + 1 + (r.duplicates ?? 0), 0);
+  return {
+    start,
+    until,
+    events: input.events.length,
+    refused,
+    replayed: done,
+    customerEvents: input.customers?.length ?? 0,
+    handlers,
+    profileResults,
+    invalidByCampaign,
+    failures,
+    dateTriggers,
+    deferredRuns,
+    decisions,
+    sends: { ...channels.sent },
+    campaigns: tallyRecords(
+      engine.campaigns.map((c) => c.campaign.id),
+      records,
+      invalidByCampaign,
+    ),
+    kept: records.reduce((n, r) => n + 1 + (r.duplicates ?? 0), 0),
+    records,
+    timing: { loadMs, replayMs, cpuMs, replayFrom, replayTo: replayFrom + replayMs },
+  };
+}
+
+const addTally = (into: CampaignTally, t: CampaignTally) => {
+  into.triggered += t.triggered;
+  into.sent += t.sent;
+  into.afterWait += t.afterWait;
+  into.pending += t.pending;
+  into.holdout += t.holdout;
+  for (const [c, n] of Object.entries(t.byChannel)) bump(into.byChannel, c as Channel, n);
+  for (const [r, n] of Object.entries(t.suppressed)) bump(into.suppressed, r as Reason, n);
+};
+
+const CHANNEL_ORDER: readonly Channel[] = ['email', 'sms', 'push', 'webhook'];
+
+/** The tally with its channels and reasons in one order (the channel order, reasons by name). */
+const canonical = (t: CampaignTally): CampaignTally => ({
+  ...t,
+  byChannel: Object.fromEntries(
+    CHANNEL_ORDER.filter((c) => t.byChannel[c] !== undefined).map((c) => [c, t.byChannel[c]]),
+  ),
+  suppressed: Object.fromEntries(Object.entries(t.suppressed).sort(([a], [b]) => (a < b ? -1 : 1))),
+});
+
+const sumInto = (into: Record<string, number>, from: Readonly<Record<string, number>>) => {
+  for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + n;
+};
+
+/**
+ * The result of one or more replays of disjoint sets of customers over the same window: counts summed,
+ * the contact history ordered by customer (each customer's records in the order they were first
+ * written), so that the same history gives the same result however it was split. The timing: the
+ * longest load, the replay from the first replay's start to the last one's end, and the CPU time
+ * measured by the replays (`process.cpuUsage()` counts every thread of the process: a sharded run
+ * overrides it with the process's CPU time over the replays, see `simulate-shards.ts`).
+ */
+export function mergeReplays(strategy: CompiledStrategy, parts: readonly ReplayOutcome[]): SimulationResult {
+  const first = parts[0];
+  if (!first) throw new Error('no replay to merge');
+  const handlers = noneHandled();
+  const profileResults: Record<string, number> = {};
+  const failures: Record<string, number> = {};
+  const sends: Record<Channel, number> = { email: 0, sms: 0, push: 0, webhook: 0 };
+  let [events, refused, replayed, customerEvents, dateTriggers, deferredRuns, decisions, kept] = [
+    0, 0, 0, 0, 0, 0, 0, 0,
+  ];
+  const tallies: Record<string, CampaignTally> = {};
+  const records: ContactRecord[] = [];
+  for (const p of parts) {
+    for (const target of Object.keys(handlers) as RouteTarget[]) {
+      handlers[target].handled += p.handlers[target].handled;
+      handlers[target].deadLettered += p.handlers[target].deadLettered;
+    }
+    sumInto(profileResults, p.profileResults);
+    sumInto(failures, p.failures);
+    sumInto(sends, p.sends);
+    events += p.events;
+    refused += p.refused;
+    replayed += p.replayed;
+    customerEvents += p.customerEvents;
+    dateTriggers += p.dateTriggers;
+    deferredRuns += p.deferredRuns;
+    decisions += p.decisions;
+    kept += p.kept;
+    for (const [id, t] of Object.entries(p.campaigns)) {
+      tallies[id] ??= emptyTally();
+      addTally(tallies[id], t);
+    }
+    for (const r of p.records) records.push(r);
+  }
+  // Stable: a customer's records keep their order; customers in code-unit order (not the locale's).
+  records.sort((a, b) => (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0));
+  // The engine's campaigns (the enabled ones) in the strategy's order, then any other, by id.
+  const campaignIds = strategy.strategy.campaigns.filter((c) => c.enabled).map((c) => c.id);
+  const others = Object.keys(tallies)
+    .filter((id) => !campaignIds.includes(id))
+    .sort();
+  const campaigns: Record<string, CampaignTally> = {};
+  for (const id of [...campaignIds, ...others]) campaigns[id] = canonical(tallies[id] ?? emptyTally());
+  const replayFrom = Math.min(...parts.map((p) => p.timing.replayFrom));
+  const replayTo = Math.max(...parts.map((p) => p.timing.replayTo));
+  const replayMs = parts.length === 1 ? first.timing.replayMs : replayTo - replayFrom;
+  const cpuMs = parts.reduce((n, p) => n + p.timing.cpuMs, 0);
   const seconds = Math.max(replayMs, 0.001) / 1000;
   return {
-    window: { start: new Date(start).toISOString(), until: new Date(until).toISOString() },
-    input: { events: input.events.length, refused, customerEvents: input.customers?.length ?? 0 },
+    window: { start: new Date(first.start).toISOString(), until: new Date(first.until).toISOString() },
+    input: { events, refused, customerEvents },
     handlers,
     profileResults,
     dateTriggers,
@@ -759,15 +949,15 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
     decisions,
     superseded: decisions - kept,
     failures,
-    sends: { ...channels.sent },
+    sends,
     campaigns,
     records,
     timing: {
-      loadMs,
+      loadMs: Math.max(...parts.map((p) => p.timing.loadMs)),
       replayMs,
       cpuMs,
-      eventsPerSecond: Math.round(done / seconds),
-      eventsPerCpuSecond: Math.round(done / (Math.max(cpuMs, 0.001) / 1000)),
+      eventsPerSecond: Math.round(replayed / seconds),
+      eventsPerCpuSecond: Math.round(replayed / (Math.max(cpuMs, 0.001) / 1000)),
       decisionsPerSecond: Math.round(decisions / seconds),
     },
   };
@@ -794,19 +984,9 @@ export function formatTable(
   );
 }
 
-const CHANNEL_ORDER: readonly Channel[] = ['email', 'sms', 'push', 'webhook'];
-
 const totalOf = (tallies: Readonly<Record<string, CampaignTally>>): CampaignTally => {
   const total = emptyTally();
-  for (const t of Object.values(tallies)) {
-    total.triggered += t.triggered;
-    total.sent += t.sent;
-    total.afterWait += t.afterWait;
-    total.pending += t.pending;
-    total.holdout += t.holdout;
-    for (const [c, n] of Object.entries(t.byChannel)) bump(total.byChannel, c as Channel, n);
-    for (const [r, n] of Object.entries(t.suppressed)) bump(total.suppressed, r as Reason, n);
-  }
+  for (const t of Object.values(tallies)) addTally(total, t);
   return total;
 };
 
@@ -925,7 +1105,7 @@ export function formatSummary(r: SimulationResult): string {
         .join(', ') || 'none'
     }; dead-lettered as invalid: profile ${n(r.handlers.profile.deadLettered)}, activity ${n(r.handlers.activity.deadLettered)}, campaigns ${n(r.handlers.buffer.deadLettered)}`,
     `would send: ${CHANNEL_ORDER.map((c) => `${c} ${n(r.sends[c])}`).join(', ')}`,
-    `replay: ${n(r.decisions)} decisions in ${(r.timing.replayMs / 1000).toFixed(2)} s — ${n(r.timing.eventsPerSecond)} events/s (${n(r.timing.eventsPerCpuSecond)} per CPU second), ${n(r.timing.decisionsPerSecond)} decisions/s; customers loaded in ${(r.timing.loadMs / 1000).toFixed(2)} s`,
+    `replay: ${n(r.decisions)} decisions in ${(r.timing.replayMs / 1000).toFixed(2)} s — ${n(r.timing.eventsPerSecond)} events/s (${n(r.timing.eventsPerCpuSecond)} per CPU second), ${n(r.timing.decisionsPerSecond)} decisions/s; customers loaded in ${(r.timing.loadMs / 1000).toFixed(2)} s${(r.timing.workers ?? 1) > 1 ? `; ${r.timing.workers} threads` : ''}`,
   ];
   if (r.timing.endToEndMs !== undefined && r.timing.readMs !== undefined)
     lines.push(
@@ -952,6 +1132,13 @@ export interface SimulateCommand {
   readonly until?: number;
   /** Render every message (see {@link SimulationInput.render}). */
   readonly render?: boolean;
+  /**
+   * Threads to split the replay over, by customer (see simulate-shards.ts); 1 replays in this thread.
+   * @default one for a small history, every core for a large one (`defaultWorkers`)
+   */
+  readonly workers?: number;
+  /** Workers started already (the CLI starts them before loading the simulator); closed at the end. */
+  readonly pool?: WorkerPool;
 }
 
 /**
@@ -960,48 +1147,94 @@ export interface SimulateCommand {
  * or a use case failed unexpectedly.
  */
 export async function runSimulateCommand(c: SimulateCommand): Promise<number> {
+  const { defaultWorkers, WorkerPool } = await import('./simulate-pool.ts');
+  const workers = Math.max(1, Math.floor(c.pool?.threads ?? c.workers ?? defaultWorkers(c.eventsFile)));
+  const pool = workers > 1 ? (c.pool ?? new WorkerPool(workers - 1)) : undefined;
+  try {
+    return await runSimulation(c, pool);
+  } finally {
+    await (pool ?? c.pool)?.close();
+  }
+}
+
+async function runSimulation(c: SimulateCommand, pool: WorkerPool | undefined): Promise<number> {
   const { loadCompiledStrategy } = await import('#shared/strategy/load.ts');
   const { ProgressBar, readCustomersFile } = await import('./import.ts');
   const base = loadCompiledStrategy(c.strategyFile);
   const other = c.diffFile ? loadCompiledStrategy(c.diffFile) : undefined;
-  // End to end, per history: from reading the files to the tally (the strategy's compilation aside).
-  const started = performance.now();
-  const { events, unreadable } = readEventsFile(c.eventsFile);
-  const window = replayWindow(events, {
-    ...(c.start !== undefined && { start: c.start }),
-    ...(c.until !== undefined && { until: c.until }),
-  });
-  const plan = c.customersFile ? readCustomersFile(c.customersFile, window.start) : undefined;
-  const customers = plan?.valid.flatMap((r) => r.events) ?? [];
-  const readMs = performance.now() - started;
   const warn = (line: string) => {
     if (!c.json) process.stderr.write(`${line}\n`);
   };
-  if (unreadable.length > 0)
-    warn(
-      `${c.eventsFile}: ${unreadable.length} unreadable lines skipped (first: line ${unreadable[0]?.line}, ${unreadable[0]?.reason})`,
-    );
-  if (plan && plan.invalid.length > 0)
-    warn(
-      `${c.customersFile}: ${plan.invalid.length} invalid customer rows skipped (contact import --customers ${c.customersFile} --dry-run lists them)`,
-    );
-
-  const run = async (strategy: typeof base, label: string): Promise<SimulationResult> => {
-    const bar = c.json ? undefined : new ProgressBar(label, events.length);
-    const result: SimulationResult = await simulate({
-      strategy,
-      customers,
-      events,
-      start: window.start,
-      until: window.until,
+  const warnings = (unreadable: readonly RowProblem[], invalid: readonly RowProblem[]) => {
+    if (unreadable.length > 0)
+      warn(
+        `${c.eventsFile}: ${unreadable.length} unreadable lines skipped (first: line ${unreadable[0]?.line}, ${unreadable[0]?.reason})`,
+      );
+    if (invalid.length > 0)
+      warn(
+        `${c.customersFile}: ${invalid.length} invalid customer rows skipped (contact import --customers ${c.customersFile} --dry-run lists them)`,
+      );
+  };
+  // End to end, per history: from reading the files to the tally (the strategy's compilation aside;
+  // split over threads, the workers' start-up is in it).
+  const started = performance.now();
+  let result: SimulationResult;
+  let compared: SimulationResult | undefined;
+  if (pool) {
+    const { simulateSharded } = await import('./simulate-shards.ts');
+    const bar = c.json ? undefined : new ProgressBar(other ? 'simulate, then --diff' : 'simulate', 0);
+    const run = await simulateSharded({
+      strategies: other ? [base, other] : [base],
+      eventsFile: c.eventsFile,
+      ...(c.customersFile !== undefined && { customersFile: c.customersFile }),
+      ...(c.start !== undefined && { start: c.start }),
+      ...(c.until !== undefined && { until: c.until }),
       ...(c.render && { render: true }),
+      workers: pool.threads,
+      pool,
+      // Only the JSON output shows the contact history: copying it between threads costs time.
+      records: c.json === true,
       onProgress: (done, total) => bar?.update(done, total),
     });
     bar?.done();
-    return result;
-  };
-  const result = withEndToEnd(await run(base, 'simulate'), readMs, performance.now() - started);
-  const compared = other ? await run(other, 'simulate --diff') : undefined;
+    warnings(run.unreadable, run.invalidCustomers);
+    const [first, second] = run.results;
+    if (!first) throw new Error('simulate: no result');
+    // Until the first strategy's result: the diff run is not in the end-to-end figure, as in one thread.
+    result = withEndToEnd(first, run.readMs, (run.doneAt[0] ?? performance.now()) - started);
+    compared = second;
+  } else {
+    const { events, unreadable } = readEventsFile(c.eventsFile);
+    const window = replayWindow(events, {
+      ...(c.start !== undefined && { start: c.start }),
+      ...(c.until !== undefined && { until: c.until }),
+    });
+    const plan = c.customersFile ? readCustomersFile(c.customersFile, window.start) : undefined;
+    const customers = plan?.valid.flatMap((r) => r.events) ?? [];
+    const readMs = performance.now() - started;
+    warnings(unreadable, plan?.invalid ?? []);
+    const run = async (strategy: typeof base, label: string): Promise<SimulationResult> => {
+      const bar = c.json ? undefined : new ProgressBar(label, events.length);
+      const result: SimulationResult = await simulate({
+        strategy,
+        customers,
+        events,
+        start: window.start,
+        until: window.until,
+        ...(c.render && { render: true }),
+        onProgress: (done, total) => bar?.update(done, total),
+      });
+      bar?.done();
+      return result;
+    };
+    const one = await run(base, 'simulate');
+    result = withEndToEnd(
+      { ...one, timing: { ...one.timing, workers: 1 } },
+      readMs,
+      performance.now() - started,
+    );
+    compared = other ? await run(other, 'simulate --diff') : undefined;
+  }
   const problems = [...unbalanced(result.campaigns), ...(compared ? unbalanced(compared.campaigns) : [])];
   const failed = Object.keys(result.failures).length + Object.keys(compared?.failures ?? {}).length;
 
