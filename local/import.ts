@@ -3,10 +3,17 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { fastConsentDetail, fastEnvelope, fastProfileDetail } from '#shared/contract/fast-parse.ts';
 import { CONSENT_SOURCE, PROFILE_SOURCE, TRIGGER_BUS_NAME } from '#shared/domain/events.ts';
 import { InvalidInputError } from '#shared/errors.ts';
 import type { Channel } from '#shared/strategy/schema.ts';
-import { consentDetail, normalisePhone, profileDetail } from '#shared/use-cases/customer-data.ts';
+import {
+  consentDetail,
+  envelope,
+  normalisePhone,
+  profileDetail,
+  useFastParsers,
+} from '#shared/use-cases/customer-data.ts';
 import type * as z from '#shared/validation.ts';
 
 /**
@@ -20,6 +27,16 @@ import type * as z from '#shared/validation.ts';
  * Three inputs: CSV, JSON lines (one {@link CustomerRow} per line; `contact sample-data` writes this),
  * and an Amazon Pinpoint endpoint export (JSON lines of endpoint definitions, several per user).
  */
+
+// The local tools that load customers (this import, `contact simulate`) validate their events through
+// the fast paths in front of the schemas: the same results, a fraction of the time (fast-parse.ts).
+useFastParsers(
+  new Map<z.ZodMiniType, (v: unknown) => unknown>([
+    [envelope, fastEnvelope],
+    [profileDetail, fastProfileDetail],
+    [consentDetail, fastConsentDetail],
+  ]),
+);
 
 /** One customer as the JSON-lines import (and the sample data) describes it. */
 export interface CustomerRow {
@@ -117,9 +134,12 @@ const PROFILE_KEYS = [
 export function customerEvents(raw: unknown, now: number): BusEvent[] {
   if (!isRecord(raw)) throw new InvalidInputError('the row is not an object');
   const { consent, ...profile } = raw;
-  const parsed = profileDetail.safeParse(profile);
-  if (!parsed.success) throw new InvalidInputError(describeIssues(parsed.error, profile));
-  const detail = parsed.data;
+  let detail = fastProfileDetail(profile);
+  if (!detail) {
+    const parsed = profileDetail.safeParse(profile);
+    if (!parsed.success) throw new InvalidInputError(describeIssues(parsed.error, profile));
+    detail = parsed.data;
+  }
   // The profile handler normalises the phone after the schema: check it here, or the row would only
   // fail later, in the handler, and land in a dead-letter queue instead of in this report.
   if (typeof detail.phone === 'string') {
@@ -145,12 +165,16 @@ export function customerEvents(raw: unknown, now: number): BusEvent[] {
       occurredAt: new Date(now).toISOString(),
       ...rest,
     };
-    const c = consentDetail.safeParse(candidate);
-    if (!c.success) throw new InvalidInputError(`consent.${i}: ${describeIssues(c.error, candidate)}`);
+    let parsed = fastConsentDetail(candidate);
+    if (!parsed) {
+      const c = consentDetail.safeParse(candidate);
+      if (!c.success) throw new InvalidInputError(`consent.${i}: ${describeIssues(c.error, candidate)}`);
+      parsed = c.data;
+    }
     events.push({
       source: CONSENT_SOURCE,
       detailType: granted ? 'ConsentGranted' : 'ConsentWithdrawn',
-      detail: c.data,
+      detail: parsed,
     });
   }
   if (events.length === 0) throw new InvalidInputError('the row has neither profile fields nor consent');
