@@ -92,6 +92,24 @@ export function normalisePhone(phone: string, country: unknown): string {
   return parsed.number;
 }
 
+/**
+ * `new Date(t).toISOString()` (and its RangeError), remembered for the last `t`: events come in bursts
+ * of one time, and the clock reads the same second. One for event times, one for the clock's.
+ */
+function isoMemo(): (t: string | number) => string {
+  let last: string | number | undefined;
+  let iso = '';
+  return (t) => {
+    if (t !== last) {
+      iso = new Date(t).toISOString();
+      last = t;
+    }
+    return iso;
+  };
+}
+const eventIso = isoMemo();
+const nowIso = isoMemo();
+
 export type DateTriggerStrategy = Pick<Strategy, 'campaigns' | 'defaults'>;
 
 /** The date attributes the daily job must find by index, from the strategy's date-triggered campaigns. */
@@ -159,7 +177,7 @@ async function saveProfile(
   const country = detail.attributes?.country;
   const phone = typeof detail.phone === 'string' ? normalisePhone(detail.phone, country) : detail.phone;
   const pushEndpoints = await registerPush(deps, detail.pushEndpoints);
-  const updatedAt = new Date(time).toISOString();
+  const updatedAt = eventIso(time);
   return deps.store.mergeProfile(
     detail.customerId,
     (current) => {
@@ -217,8 +235,8 @@ async function saveConsent(
     granted: detailType === 'ConsentGranted',
     source: detail.source,
     ...(detail.textVersion !== undefined && { textVersion: detail.textVersion }),
-    occurredAt: new Date(detail.occurredAt).toISOString(),
-    recordedAt: new Date(deps.clock.now()).toISOString(),
+    occurredAt: eventIso(detail.occurredAt),
+    recordedAt: nowIso(deps.clock.now()),
     eventId: id,
   });
 }
@@ -227,7 +245,7 @@ async function saveConsent(
 export async function eraseCustomer(deps: CustomerDataDeps, event: unknown): Promise<number> {
   const { detail } = parse(envelope, event, 'CustomerErasureRequested');
   const { customerId: id } = parse(z.object({ customerId }), detail, 'CustomerErasureRequested');
-  return deps.store.erase(id, new Date(deps.clock.now()).toISOString());
+  return deps.store.erase(id, nowIso(deps.clock.now()));
 }
 
 /** A data-subject access request: everything stored about the customer, as JSON. */

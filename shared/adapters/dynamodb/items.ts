@@ -126,7 +126,18 @@ export function normaliseProfile(
   profile: Profile,
   suppressions?: CustomerState['suppressions'],
 ): ReturnType<typeof profileFromItem> {
-  return profileFromItem({ ...profile, push: profile.pushEndpoints, suppressions });
+  // profileFromItem's steps on the profile's own fields (`push` is `pushEndpoints` there).
+  const { email, phone, pushEndpoints, locale, timezone, preferredChannel } = profile;
+  const out = { customerId: str(profile.customerId) ?? '' } as { -readonly [K in keyof Profile]: Profile[K] };
+  if (str(email)) out.email = email;
+  if (str(phone)) out.phone = phone;
+  if (Array.isArray(pushEndpoints)) out.pushEndpoints = pushEndpoints;
+  if (str(locale)) out.locale = locale;
+  if (str(timezone)) out.timezone = timezone;
+  if (str(preferredChannel)) out.preferredChannel = preferredChannel;
+  out.attributes = profile.attributes ?? {};
+  out.updatedAt = str(profile.updatedAt) ?? '';
+  return { profile: out, suppressions: currentSuppressions(out, suppressions ?? {}) };
 }
 
 export function profileToItem(profile: Profile, suppressions: CustomerState['suppressions'] = {}): Item {
