@@ -181,27 +181,25 @@ async function saveProfile(
   return deps.store.mergeProfile(
     detail.customerId,
     (current) => {
-      const next: Record<string, unknown> = {
-        ...(current ?? { customerId: detail.customerId, attributes: {} }),
+      // One object of one shape (a field set to undefined is absent to both stores: the memory store
+      // normalises, DynamoDB's marshalling drops it), not a copy grown field by field.
+      const changes = detail.attributes;
+      const attributes: Record<string, unknown> = { ...current?.attributes, ...changes };
+      for (const k in changes) if (attributes[k] === null) delete attributes[k]; // (a plain object: own keys)
+      return {
+        customerId: detail.customerId,
+        email: detail.email === null ? undefined : (detail.email?.toLowerCase() ?? current?.email),
+        phone: phone === null ? undefined : (phone ?? current?.phone),
+        pushEndpoints: pushEndpoints ?? current?.pushEndpoints,
+        locale: detail.locale ?? current?.locale,
+        timezone: detail.timezone ?? current?.timezone,
+        preferredChannel:
+          detail.preferredChannel === null
+            ? undefined
+            : (detail.preferredChannel ?? current?.preferredChannel),
+        attributes,
         updatedAt,
-      };
-      const set = (key: string, value: unknown) => {
-        if (value === null) delete next[key];
-        else if (value !== undefined) next[key] = value;
-      };
-      set('email', detail.email === null ? null : detail.email?.toLowerCase());
-      set('phone', phone);
-      set('locale', detail.locale);
-      set('timezone', detail.timezone);
-      set('preferredChannel', detail.preferredChannel);
-      if (pushEndpoints) next.pushEndpoints = pushEndpoints;
-      const attributes: Record<string, unknown> = { ...(current?.attributes ?? {}) };
-      for (const [k, v] of Object.entries(detail.attributes ?? {})) {
-        if (v === null) delete attributes[k];
-        else attributes[k] = v;
-      }
-      next.attributes = attributes;
-      return next as unknown as Profile;
+      } as Profile;
     },
     updatedAt,
     (profile) => dateIndexFor(deps.strategy, profile),
