@@ -319,7 +319,7 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
     if (existing?.tombstone !== undefined) return 'erased';
     const current = existing?.profile;
     if (current && current.profile.updatedAt > updatedAt) return 'stale';
-    const p = this.part(customerId);
+    const p = existing ?? this.part(customerId);
     // As the item codec keeps it (`profileFromItem(profileToItem(...))`): exactly the fields DynamoDB would keep.
     const stored = normaliseProfile(merge(current?.profile), current?.suppressions);
     p.profile = stored;
@@ -357,9 +357,10 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
   async recordConsent(entry: ConsentLedgerEntry): Promise<'recorded' | 'erased'> {
     const existing = this.partitions.get(entry.customerId);
     if (existing?.tombstone !== undefined) return 'erased';
-    const p = this.part(entry.customerId);
+    const p = existing ?? this.part(entry.customerId);
+    const ledgerRef = SK.ledger(entry.occurredAt, entry.eventId);
     // The ledger first: append-only, idempotent per event (same sort key on a retry).
-    p.ledger.set(SK.ledger(entry.occurredAt, entry.eventId), withoutUndefined(entry));
+    p.ledger.set(ledgerRef, withoutUndefined(entry));
     const key = consentKey(entry.purpose, entry.channel);
     const current = p.state?.consent[key];
     if (current && current.occurredAt > entry.occurredAt) return 'recorded';
@@ -367,7 +368,7 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
     const state: ConsentState = {
       granted: entry.granted,
       occurredAt: entry.occurredAt,
-      ledgerRef: SK.ledger(entry.occurredAt, entry.eventId),
+      ledgerRef,
     };
     // The version moves, so a decision read before the change must re-read (see the DynamoDB store).
     p.state = {
