@@ -1,9 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { customerEvents } from '#local/import.ts';
+import { MemoryCustomerStore } from '#local/memory-store.ts';
 import { generateSampleData } from '#local/sample-data.ts';
+import { envelope as busEnvelope } from '#local/simulate.ts';
 import { consentDetail, profileDetail } from '#shared/contract/events.ts';
 import { fastConsentDetail, fastEnvelope, fastProfileDetail } from '#shared/contract/fast-parse.ts';
-import { envelope } from '#shared/use-cases/customer-data.ts';
+import { loadCompiledStrategy } from '#shared/strategy/load.ts';
+import {
+  applyCustomerEvent,
+  type CustomerDataDeps,
+  envelope,
+  useFastParsers,
+} from '#shared/use-cases/customer-data.ts';
 import type * as z from '#shared/validation.ts';
 
 /**
@@ -300,5 +309,109 @@ describe('the fast paths on the edge cases JSON can carry', () => {
     }
     expect(profiles).toBeGreaterThan(500);
     expect(consents).toBeGreaterThan(300);
+  });
+});
+
+describe('applyCustomerEvent with and without the fast paths', () => {
+  /** Every customer event of the sample (customers, then the history, some invalid), through the use case. */
+  async function replay(
+    fast: boolean,
+    extra: readonly unknown[],
+  ): Promise<{ outcomes: string[]; stored: unknown[] }> {
+    const installed = new Map<z.ZodMiniType, (v: unknown) => unknown>([
+      [envelope, fastEnvelope],
+      [profileDetail, fastProfileDetail],
+      [consentDetail, fastConsentDetail],
+    ]);
+    useFastParsers(fast ? installed : undefined);
+    try {
+      const { strategy } = loadCompiledStrategy('strategy/contact-strategy.yaml');
+      const { customers, events, options } = generateSampleData({ customers: 150, events: 3_000, days: 20 });
+      const start = Date.parse(options.start);
+      let now = start;
+      const store = new MemoryCustomerStore({ sendRetentionMs: 30 * 86_400_000, now: () => now });
+      const deps: CustomerDataDeps = {
+        store,
+        strategy,
+        clock: { now: () => now },
+        pushRegistry: {
+          register: async (_app, token) => ({ endpointArn: `arn:push/${token}`, enabled: true }),
+        },
+        platformApplications: { fcm: 'arn:fcm', apns: 'arn:apns' },
+      };
+      const inputs: unknown[] = [
+        ...customers
+          .flatMap((row) => customerEvents(row, start))
+          .map((e, i) => busEnvelope(e, `c-${i}`, start)),
+        ...events
+          .filter((e) => e.source.startsWith('contact.'))
+          .map((e, i) => busEnvelope(e, `e-${i}`, Date.parse(e.time))),
+        ...extra,
+      ];
+      const outcomes: string[] = [];
+      for (const input of inputs) {
+        const time = (input as { time?: unknown }).time;
+        if (typeof time === 'string' && !Number.isNaN(Date.parse(time))) now = Date.parse(time);
+        try {
+          outcomes.push(String(await applyCustomerEvent(deps, input)));
+        } catch (error) {
+          outcomes.push(`${(error as Error).name}: ${(error as Error).message}`);
+        }
+      }
+      const ids = [...new Set(customers.map((c) => c.customerId))].sort();
+      const stored = await Promise.all(
+        ids.map(async (id) => ({ ...(await store.exportCustomer(id)), exportedAt: 0 })),
+      );
+      return { outcomes, stored };
+    } finally {
+      useFastParsers(undefined);
+    }
+  }
+
+  it('gives the same outcomes, the same error messages and the same stored customers', async () => {
+    const at = '2026-03-02T10:00:00Z';
+    const base = { id: 'x-1', source: 'contact.profiles', 'detail-type': 'CustomerProfileUpdated', time: at };
+    const extra = [
+      { ...base, detail: { customerId: 'hp-00001', email: 'nope', timezone: 'Mars/Base' } },
+      { ...base, detail: { customerId: 'hp-00001', attributes: { '1st': 1 }, extra: true } },
+      {
+        ...base,
+        detail: { customerId: 'hp-00002', email: null, preferredChannel: null, attributes: { city: null } },
+      },
+      { ...base, detail: { customerId: 'hp-00003', phone: '+3161234567890123' } },
+      { ...base, id: '', detail: { customerId: 'hp-00003' } },
+      { ...base, time: 'yesterday', detail: { customerId: 'hp-00003' } },
+      {
+        ...base,
+        source: 'contact.consent',
+        'detail-type': 'ConsentGranted',
+        detail: { customerId: 'hp-00004' },
+      },
+      {
+        ...base,
+        source: 'contact.consent',
+        'detail-type': 'ConsentWithdrawn',
+        detail: {
+          customerId: 'hp-00004',
+          purpose: 'marketing',
+          channel: 'all',
+          source: 'app',
+          occurredAt: at,
+        },
+      },
+      {
+        ...base,
+        source: 'contact.customers',
+        'detail-type': 'CustomerErasureRequested',
+        detail: { customerId: 'hp-00005' },
+      },
+    ];
+    const slow = await replay(false, extra);
+    const fast = await replay(true, extra);
+    expect(fast.outcomes).toEqual(slow.outcomes);
+    expect(JSON.stringify(fast.stored)).toBe(JSON.stringify(slow.stored));
+    // The comparison covers both kinds of outcome.
+    expect(slow.outcomes.filter((o) => o.startsWith('InvalidInputError')).length).toBeGreaterThan(4);
+    expect(slow.outcomes.filter((o) => o === 'saved').length).toBeGreaterThan(100);
   });
 });
