@@ -1,12 +1,20 @@
+import { isAscii } from 'node:buffer';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { fastConsentDetail, fastEnvelope, fastProfileDetail } from '#shared/contract/fast-parse.ts';
 import { CONSENT_SOURCE, PROFILE_SOURCE, TRIGGER_BUS_NAME } from '#shared/domain/events.ts';
 import { InvalidInputError } from '#shared/errors.ts';
 import type { Channel } from '#shared/strategy/schema.ts';
-import { consentDetail, normalisePhone, profileDetail } from '#shared/use-cases/customer-data.ts';
+import {
+  consentDetail,
+  envelope,
+  normalisePhone,
+  profileDetail,
+  useFastParsers,
+} from '#shared/use-cases/customer-data.ts';
 import type * as z from '#shared/validation.ts';
 
 /**
@@ -20,6 +28,16 @@ import type * as z from '#shared/validation.ts';
  * Three inputs: CSV, JSON lines (one {@link CustomerRow} per line; `contact sample-data` writes this),
  * and an Amazon Pinpoint endpoint export (JSON lines of endpoint definitions, several per user).
  */
+
+// The local tools that load customers (this import, `contact simulate`) validate their events through
+// the fast paths in front of the schemas: the same results, a fraction of the time (fast-parse.ts).
+useFastParsers(
+  new Map<z.ZodMiniType, (v: unknown) => unknown>([
+    [envelope, fastEnvelope],
+    [profileDetail, fastProfileDetail],
+    [consentDetail, fastConsentDetail],
+  ]),
+);
 
 /** One customer as the JSON-lines import (and the sample data) describes it. */
 export interface CustomerRow {
@@ -108,6 +126,19 @@ const PROFILE_KEYS = [
   'attributes',
 ] as const;
 
+/** `new Date(now).toISOString()` for the import's time, worked out once per import rather than per consent. */
+const importIso = (() => {
+  let last = Number.NaN;
+  let iso = '';
+  return (now: number): string => {
+    if (now !== last) {
+      iso = new Date(now).toISOString();
+      last = now;
+    }
+    return iso;
+  };
+})();
+
 /**
  * Validates one customer row and turns it into its public events: a `CustomerProfileUpdated` (when the
  * row says anything besides the id) and one consent event per consent entry. Throws
@@ -117,9 +148,12 @@ const PROFILE_KEYS = [
 export function customerEvents(raw: unknown, now: number): BusEvent[] {
   if (!isRecord(raw)) throw new InvalidInputError('the row is not an object');
   const { consent, ...profile } = raw;
-  const parsed = profileDetail.safeParse(profile);
-  if (!parsed.success) throw new InvalidInputError(describeIssues(parsed.error, profile));
-  const detail = parsed.data;
+  let detail = fastProfileDetail(profile);
+  if (!detail) {
+    const parsed = profileDetail.safeParse(profile);
+    if (!parsed.success) throw new InvalidInputError(describeIssues(parsed.error, profile));
+    detail = parsed.data;
+  }
   // The profile handler normalises the phone after the schema: check it here, or the row would only
   // fail later, in the handler, and land in a dead-letter queue instead of in this report.
   if (typeof detail.phone === 'string') {
@@ -142,15 +176,19 @@ export function customerEvents(raw: unknown, now: number): BusEvent[] {
     const candidate = {
       customerId: detail.customerId,
       source: 'import',
-      occurredAt: new Date(now).toISOString(),
+      occurredAt: importIso(now),
       ...rest,
     };
-    const c = consentDetail.safeParse(candidate);
-    if (!c.success) throw new InvalidInputError(`consent.${i}: ${describeIssues(c.error, candidate)}`);
+    let parsed = fastConsentDetail(candidate);
+    if (!parsed) {
+      const c = consentDetail.safeParse(candidate);
+      if (!c.success) throw new InvalidInputError(`consent.${i}: ${describeIssues(c.error, candidate)}`);
+      parsed = c.data;
+    }
     events.push({
       source: CONSENT_SOURCE,
       detailType: granted ? 'ConsentGranted' : 'ConsentWithdrawn',
-      detail: c.data,
+      detail: parsed,
     });
   }
   if (events.length === 0) throw new InvalidInputError('the row has neither profile fields nor consent');
@@ -186,14 +224,20 @@ export function parseJsonLines(text: string): {
 } {
   const rows: { line: number; row: unknown }[] = [];
   const problems: RowProblem[] = [];
-  const lines = text.split('\n');
-  for (const [i, raw] of lines.entries()) {
-    const line = raw.trim();
+  // One pass over the text, no array of lines; a line that is one object needs no trimming.
+  let n = 0;
+  for (let from = 0; from <= text.length; ) {
+    let to = text.indexOf('\n', from);
+    if (to === -1) to = text.length;
+    n++;
+    const raw = text.slice(from, to);
+    from = to + 1;
+    const line = raw.charCodeAt(0) === 0x7b && raw.charCodeAt(raw.length - 1) === 0x7d ? raw : raw.trim();
     if (line === '') continue;
     try {
-      rows.push({ line: i + 1, row: JSON.parse(line) });
+      rows.push({ line: n, row: JSON.parse(line) });
     } catch {
-      problems.push({ line: i + 1, reason: 'not valid JSON' });
+      problems.push({ line: n, reason: 'not valid JSON' });
     }
   }
   return { rows, problems };
@@ -313,7 +357,9 @@ export function csvRow(header: readonly string[], cells: readonly string[]): Rec
 
 /** Reads a customers file (CSV or JSON lines, by extension or, failing that, by its first character). */
 export function readCustomersFile(file: string, now: number): ImportPlan {
-  const text = readFileSync(file, 'utf8');
+  // Plain ASCII (most exports) decodes as Latin-1 to the same text, without the UTF-8 decoder's work.
+  const bytes = readFileSync(file);
+  const text = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
   const jsonl = /\.jsonl?$/i.test(file) || (!/\.csv$/i.test(file) && text.trimStart().startsWith('{'));
   if (jsonl) {
     const { rows, problems } = parseJsonLines(text);

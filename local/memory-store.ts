@@ -1,5 +1,5 @@
 import type { StoreOptions } from '#shared/adapters/dynamodb/customer-store.ts';
-import { profileFromItem, profileToItem, SK } from '#shared/adapters/dynamodb/items.ts';
+import { normaliseProfile, SK } from '#shared/adapters/dynamodb/items.ts';
 import { attributionTarget } from '#shared/domain/attribution.ts';
 import type {
   ActivityCounter,
@@ -149,6 +149,22 @@ const dayOf = (() => {
   };
 })();
 
+/** The date index entries a partition has are these (same sort keys, GSI keys and time zones). */
+function sameDates(dates: ReadonlyMap<string, DateIndexEntry>, entries: readonly DateIndexEntry[]): boolean {
+  if (dates.size !== entries.length) return false;
+  for (const e of entries) {
+    const had = dates.get(`${SK.dateIndex(e.attribute)}#${e.anniversary ? 'A' : 'D'}`);
+    if (
+      had?.attribute !== e.attribute ||
+      had.anniversary !== e.anniversary ||
+      had.key !== e.key ||
+      had.timezone !== e.timezone
+    )
+      return false;
+  }
+  return true;
+}
+
 /**
  * {@link CustomerStore}, {@link CustomerDataStore} and {@link ActivityStore} in memory, with the
  * semantics of the DynamoDB adapter (`shared/adapters/dynamodb/customer-store.ts`), so that the
@@ -295,9 +311,9 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
     if (existing?.tombstone !== undefined) return 'erased';
     const current = existing?.profile;
     if (current && current.profile.updatedAt > updatedAt) return 'stale';
-    const p = this.part(customerId);
-    // Through the item codec, so the stored profile has exactly the fields DynamoDB would keep.
-    const stored = profileFromItem(profileToItem(merge(current?.profile), current?.suppressions));
+    const p = existing ?? this.part(customerId);
+    // As the item codec keeps it (`profileFromItem(profileToItem(...))`): exactly the fields DynamoDB would keep.
+    const stored = normaliseProfile(merge(current?.profile), current?.suppressions);
     p.profile = stored;
     p.view = undefined;
     this.writeDateIndex(customerId, p, dateIndex(stored.profile));
@@ -305,6 +321,9 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
   }
 
   private writeDateIndex(customerId: string, p: Partition, entries: readonly DateIndexEntry[]): void {
+    // A profile update that leaves its dates as they were (most do) changes nothing in the index, and
+    // keeps the listings `customersByDate` made.
+    if (sameDates(p.dates, entries)) return;
     for (const [sk, e] of p.dates) {
       const gsiKey = `${e.attribute}#${e.key}`;
       this.dateIndex.get(gsiKey)?.delete(this.indexMember(customerId, sk));
@@ -330,9 +349,10 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
   async recordConsent(entry: ConsentLedgerEntry): Promise<'recorded' | 'erased'> {
     const existing = this.partitions.get(entry.customerId);
     if (existing?.tombstone !== undefined) return 'erased';
-    const p = this.part(entry.customerId);
+    const p = existing ?? this.part(entry.customerId);
+    const ledgerRef = SK.ledger(entry.occurredAt, entry.eventId);
     // The ledger first: append-only, idempotent per event (same sort key on a retry).
-    p.ledger.set(SK.ledger(entry.occurredAt, entry.eventId), withoutUndefined(entry));
+    p.ledger.set(ledgerRef, withoutUndefined(entry));
     const key = consentKey(entry.purpose, entry.channel);
     const current = p.state?.consent[key];
     if (current && current.occurredAt > entry.occurredAt) return 'recorded';
@@ -340,7 +360,7 @@ export class MemoryCustomerStore implements CustomerStore, CustomerDataStore, Ac
     const state: ConsentState = {
       granted: entry.granted,
       occurredAt: entry.occurredAt,
-      ledgerRef: SK.ledger(entry.occurredAt, entry.eventId),
+      ledgerRef,
     };
     // The version moves, so a decision read before the change must re-read (see the DynamoDB store).
     p.state = {

@@ -27,7 +27,7 @@ export const customerId = described(
   { description: 'The customer’s id in the producing systems (opaque, 1-128 printable characters).' },
 );
 
-const isoTime = z.iso.datetime({ offset: true, error: 'is not an ISO timestamp' });
+export const isoTime = z.iso.datetime({ offset: true, error: 'is not an ISO timestamp' });
 
 /** `contact.profiles` / `CustomerProfileUpdated`: any of the fields; `null` clears one. */
 export const profileDetail = described(

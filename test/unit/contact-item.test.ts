@@ -1,6 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { contactFromItem, contactToItem, decodeFacts, encodeFacts } from '#shared/adapters/dynamodb/items.ts';
+import {
+  contactFromItem,
+  contactToItem,
+  decodeFacts,
+  encodeFacts,
+  normaliseProfile,
+  profileFromItem,
+  profileToItem,
+} from '#shared/adapters/dynamodb/items.ts';
 import { decodeContactRef, encodeContactRef, needsMessageIndex } from '#shared/domain/contact-ref.ts';
+import {
+  addressFingerprint,
+  type CustomerState,
+  type Profile,
+  type Suppression,
+} from '#shared/domain/customer.ts';
 import type { Fact } from '#shared/domain/decision.ts';
 import type { ContactRecord } from '#shared/domain/store.ts';
 
@@ -129,5 +143,58 @@ describe('the contact-ref SES tag', () => {
     ['too long', 'a'.repeat(257)],
   ])('refuses %s', (_, value) => {
     expect(decodeContactRef(value)).toBeUndefined();
+  });
+});
+
+describe('profiles as items', () => {
+  const fingerprint = (address: string) => addressFingerprint(address);
+  const suppressed = { at: '2026-03-01T00:00:00.000Z', reason: 'bounce' };
+  const profiles: [string, Profile, CustomerState['suppressions'] | undefined][] = [
+    [
+      'a bare profile',
+      { customerId: 'c-1', attributes: {}, updatedAt: '2026-03-02T10:00:00.000Z' },
+      undefined,
+    ],
+    [
+      'every field, in another order',
+      {
+        updatedAt: '2026-03-02T10:00:00.000Z',
+        attributes: { country: 'NL', birthDate: '1980-03-10' },
+        preferredChannel: 'sms',
+        timezone: 'Europe/Amsterdam',
+        locale: 'nl',
+        pushEndpoints: [{ arn: 'arn:aws:sns:eu-west-1:1:endpoint/GCM/a/1', platform: 'fcm', enabled: true }],
+        phone: '+31612345678',
+        email: 'anna@example.nl',
+        customerId: 'c-2',
+      },
+      { email: { ...suppressed, address: fingerprint('anna@example.nl') } as Suppression },
+    ],
+    [
+      'empty strings and a suppression of an old address',
+      { customerId: 'c-3', email: '', phone: '', locale: '', attributes: {}, updatedAt: '' },
+      {
+        email: { ...suppressed, address: fingerprint('old@example.nl') } as Suppression,
+        sms: { ...suppressed } as Suppression,
+      },
+    ],
+    [
+      'fields a profile should not have',
+      {
+        customerId: 'c-4',
+        attributes: {},
+        updatedAt: 'x',
+        extra: 1,
+        pushEndpoints: 'no',
+      } as unknown as Profile,
+      {},
+    ],
+  ];
+
+  it.each(profiles)('%s: normaliseProfile is the item codec round trip', (_name, profile, suppressions) => {
+    const direct = normaliseProfile(profile, suppressions);
+    const roundTrip = profileFromItem(profileToItem(profile, suppressions));
+    expect(direct).toStrictEqual(roundTrip);
+    expect(JSON.stringify(direct)).toBe(JSON.stringify(roundTrip));
   });
 });

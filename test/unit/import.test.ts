@@ -10,6 +10,7 @@ import {
   customerEvents,
   importSummary,
   parseCsv,
+  parseJsonLines,
   parsePinpointExport,
   putEvents,
   readCustomersFile,
@@ -218,6 +219,48 @@ describe('JSON lines', () => {
     expect(plan.invalid[3]?.reason).toBe('the row has neither profile fields nor consent');
     expect(plan.invalid[4]?.reason).toBe('consent.0.granted is not true or false');
     expect(reasons(plan.invalid)).not.toMatch(/blauw|anna/);
+  });
+});
+
+describe('JSON lines, line by line', () => {
+  /** `parseJsonLines` as it was before its one-pass rewrite: split, trim, parse. */
+  function reference(text: string) {
+    const rows: { line: number; row: unknown }[] = [];
+    const problems: { line: number; reason: string }[] = [];
+    for (const [i, raw] of text.split('\n').entries()) {
+      const line = raw.trim();
+      if (line === '') continue;
+      try {
+        rows.push({ line: i + 1, row: JSON.parse(line) });
+      } catch {
+        problems.push({ line: i + 1, reason: 'not valid JSON' });
+      }
+    }
+    return { rows, problems };
+  }
+
+  it.each([
+    ['plain lines, a trailing newline', '{"customerId":"c1"}\n{"customerId":"c2"}\n'],
+    ['CRLF, blank and whitespace lines', '{"customerId":"c1"}\r\n\r\n  \r\n\t{"customerId":"c2"}  \r\n'],
+    [
+      'a byte-order mark and a non-breaking space',
+      '\uFEFF{"customerId":"c1"}\n\u00A0{"customerId":"c2"}\u00A0',
+    ],
+    ['broken lines and lone braces', '{\n}\n{"a":1}}\n[1]\n"x"\n{"customerId":"c1"}'],
+    ['no newline at the end', '{"customerId":"c1"}'],
+    ['nothing', ''],
+  ])('%s: read as the split-and-trim reference reads them', (_name, text) => {
+    expect(parseJsonLines(text)).toEqual(reference(text));
+  });
+
+  it('reads a customers file, ASCII or not, as its UTF-8 text', () => {
+    for (const text of [
+      '{"customerId":"c1","attributes":{"city":"Gent"}}\n',
+      '{"customerId":"c1","attributes":{"city":"Liège"}}\n',
+    ]) {
+      const plan = readCustomersFile(file('customers.jsonl', text), NOW);
+      expect(plan.valid[0]?.events[0]?.detail).toEqual(JSON.parse(text));
+    }
   });
 });
 

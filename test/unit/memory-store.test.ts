@@ -248,6 +248,14 @@ describe.each(makers)('%s customer store', (_, make) => {
     await save(a, '1980-01-05', 'Europe/Brussels', T0 + 1);
     await save(b, undefined, 'America/New_York', T0 + 1);
     expect(await collect(store.customersByDate('birthDate', true, day))).toEqual([expected[1]]);
+    // Saved again with the same date: still listed (the index is left as it was); in another time
+    // zone: listed with the new one.
+    await save(c, `1975-${day}`, 'Europe/Amsterdam', T0 + 2);
+    expect(await collect(store.customersByDate('birthDate', true, day))).toEqual([expected[1]]);
+    await save(c, `1975-${day}`, 'Asia/Tokyo', T0 + 3);
+    expect(await collect(store.customersByDate('birthDate', true, day))).toEqual([
+      { customerId: c, timezone: 'Asia/Tokyo' },
+    ]);
   });
 
   it('keeps contact records: duplicates and feedback counted, message ids found, a replaced id forgotten', async () => {

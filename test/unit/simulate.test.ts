@@ -11,6 +11,7 @@ import {
   formatTallies,
   parseEventLines,
   type ReplayEvent,
+  readEventsFile,
   replayWindow,
   runSimulateCommand,
   shapeOnly,
@@ -323,6 +324,95 @@ describe('replay mechanics', () => {
       { line: 4, reason: 'time is missing or not an ISO timestamp' },
       { line: 5, reason: 'not an object' },
     ]);
+  });
+
+  /** `parseEventLines` as it was before its one-pass rewrite: split, parse every line, sort. */
+  function referenceParse(text: string) {
+    const events: ReplayEvent[] = [];
+    const unreadable: { line: number; reason: string }[] = [];
+    for (const [i, raw] of text.split('\n').entries()) {
+      if (raw.trim() === '') continue;
+      const line = i + 1;
+      let value: unknown;
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        unreadable.push({ line, reason: 'not valid JSON' });
+        continue;
+      }
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        unreadable.push({ line, reason: 'not an object' });
+        continue;
+      }
+      const v = value as Record<string, unknown>;
+      const time = typeof v.time === 'string' ? Date.parse(v.time) : Number.NaN;
+      const detailType = v.detailType ?? v['detail-type'];
+      if (Number.isNaN(time)) unreadable.push({ line, reason: 'time is missing or not an ISO timestamp' });
+      else if (typeof v.source !== 'string' || typeof detailType !== 'string')
+        unreadable.push({ line, reason: 'source or detailType is missing' });
+      else events.push({ line, time, source: v.source, detailType, detail: v.detail });
+    }
+    events.sort((a, b) => a.time - b.time || a.line - b.line);
+    return { events, unreadable };
+  }
+
+  const ev = (time: unknown, source = 's', extra = '') =>
+    `{"time":${JSON.stringify(time)},"source":"${source}","detailType":"X"${extra},"detail":{"customerId":"c-1"}}`;
+
+  it.each([
+    [
+      'sorted, trailing newline',
+      [ev('2026-03-02T09:00:00Z'), ev('2026-03-02T09:00:00Z', 't'), ''].join('\n'),
+    ],
+    [
+      'unsorted, equal times keep file order',
+      [
+        ev('2026-03-02T10:00:00Z'),
+        ev('2026-03-02T09:00:00Z'),
+        ev('2026-03-02T10:00:00Z', 'u'),
+        ev('2026-03-02T09:00:00Z', 'v'),
+      ].join('\n'),
+    ],
+    [
+      'CRLF line ends and blank or whitespace lines',
+      [ev('2026-03-02T09:00:00Z'), '', '   ', '\t', ev('2026-03-01T09:00:00Z')].join('\r\n'),
+    ],
+    [
+      'a line indented before its JSON',
+      `  ${ev('2026-03-02T09:00:00Z')}\n${ev('2026-03-02T08:00:00+01:00')}`,
+    ],
+    [
+      'bad lines of every kind',
+      [
+        '{',
+        '[1]',
+        '"x"',
+        ev('not a time'),
+        ev(5),
+        '{"time":"2026-03-02T09:00:00Z","detailType":"X"}',
+        '{"time":"2026-03-02T09:00:00Z","source":"s"}',
+        ev('2026-03-02T09:00:00Z'),
+      ].join('\n'),
+    ],
+    [
+      'a byte-order mark and non-ASCII text',
+      `\uFEFF${ev('2026-03-02T09:00:00Z')}\n${ev('2026-03-02T08:00:00Z', 'café')}`,
+    ],
+    ['empty', ''],
+    ['no newline at the end', ev('2026-03-02T09:00:00Z')],
+  ])('reads %s exactly as the split-parse-sort reference does', (_name, text) => {
+    expect(parseEventLines(text)).toEqual(referenceParse(text));
+  });
+
+  it('reads an events file, ASCII or not, as its UTF-8 text', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'events-'));
+    for (const [name, text] of [
+      ['ascii.jsonl', `${ev('2026-03-02T10:00:00Z')}\n${ev('2026-03-02T09:00:00Z')}\n`],
+      ['utf8.jsonl', `${ev('2026-03-02T10:00:00Z', 'crème')}\n${ev('2026-03-02T09:00:00Z', '日本')}\n`],
+    ] as const) {
+      writeFileSync(join(dir, name), text);
+      expect(readEventsFile(join(dir, name))).toEqual(referenceParse(text));
+    }
   });
 
   it('splits one moment into waves of at most one event per customer, keeping each customer’s order', () => {

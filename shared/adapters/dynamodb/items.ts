@@ -102,21 +102,42 @@ export function profileFromItem(item: Item): {
   profile: Profile;
   suppressions: CustomerState['suppressions'];
 } {
-  const customerId = str(item.customerId) ?? '';
-  const profile: Profile = {
-    customerId,
-    ...(str(item.email) && { email: str(item.email) }),
-    ...(str(item.phone) && { phone: str(item.phone) }),
-    ...(Array.isArray(item.push) && { pushEndpoints: item.push as PushEndpoint[] }),
-    ...(str(item.locale) && { locale: str(item.locale) }),
-    ...(str(item.timezone) && { timezone: str(item.timezone) }),
-    ...(str(item.preferredChannel) && { preferredChannel: str(item.preferredChannel) as Channel }),
-    attributes: (item.attributes as Record<string, unknown> | undefined) ?? {},
-    updatedAt: str(item.updatedAt) ?? '',
+  const profile = { customerId: str(item.customerId) ?? '' } as {
+    -readonly [K in keyof Profile]: Profile[K];
   };
+  if (str(item.email)) profile.email = item.email as string;
+  if (str(item.phone)) profile.phone = item.phone as string;
+  if (Array.isArray(item.push)) profile.pushEndpoints = item.push as PushEndpoint[];
+  if (str(item.locale)) profile.locale = item.locale as string;
+  if (str(item.timezone)) profile.timezone = item.timezone as string;
+  if (str(item.preferredChannel)) profile.preferredChannel = item.preferredChannel as Channel;
+  profile.attributes = (item.attributes as Record<string, unknown> | undefined) ?? {};
+  profile.updatedAt = str(item.updatedAt) ?? '';
   const stored = (item.suppressions as Partial<Record<Channel, Suppression>> | undefined) ?? {};
   // A suppression of an address the customer no longer has does not hold for the new one.
   return { profile, suppressions: currentSuppressions(profile, stored) };
+}
+
+/**
+ * The profile and suppressions as the profile item keeps them: what `profileFromItem(profileToItem(p, s))`
+ * gives, without building the item's keys (the in-memory store normalises every profile it saves so).
+ */
+export function normaliseProfile(
+  profile: Profile,
+  suppressions?: CustomerState['suppressions'],
+): ReturnType<typeof profileFromItem> {
+  // profileFromItem's steps on the profile's own fields (`push` is `pushEndpoints` there).
+  const { email, phone, pushEndpoints, locale, timezone, preferredChannel } = profile;
+  const out = { customerId: str(profile.customerId) ?? '' } as { -readonly [K in keyof Profile]: Profile[K] };
+  if (str(email)) out.email = email;
+  if (str(phone)) out.phone = phone;
+  if (Array.isArray(pushEndpoints)) out.pushEndpoints = pushEndpoints;
+  if (str(locale)) out.locale = locale;
+  if (str(timezone)) out.timezone = timezone;
+  if (str(preferredChannel)) out.preferredChannel = preferredChannel;
+  out.attributes = profile.attributes ?? {};
+  out.updatedAt = str(profile.updatedAt) ?? '';
+  return { profile: out, suppressions: currentSuppressions(out, suppressions ?? {}) };
 }
 
 export function profileToItem(profile: Profile, suppressions: CustomerState['suppressions'] = {}): Item {
