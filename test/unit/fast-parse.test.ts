@@ -296,7 +296,7 @@ describe('the fast paths on the edge cases JSON can carry', () => {
           : /^Consent/.test(e.detailType)
             ? consentDetail
             : undefined;
-      if (!schema || !schema.safeParse(e.detail).success) continue;
+      if (!schema?.safeParse(e.detail).success) continue;
       const quick = schema === profileDetail ? fastProfileDetail(e.detail) : fastConsentDetail(e.detail);
       expect(quick, JSON.stringify(e.detail)).toBeDefined();
       expectSame(quick, schema, e.detail);
