@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
@@ -140,10 +140,17 @@ async function main(): Promise<void> {
   if (!throughputOnly) log('contact simulate: the demo history, end to end, fresh processes ...');
   const simulateBench = await import('./simulate.ts');
   const simulation = throughputOnly ? undefined : simulateBench.simulateThroughput();
-  if (!throughputOnly) log('contact simulate: a 200,000-event history, end to end, fresh processes ...');
+  // The large history on one thread and on every core, named rather than left to the default (which
+  // counts idle cores: on a busy machine, runs would differ in their thread count).
+  if (!throughputOnly) log('contact simulate: a 200,000-event history, 1 thread and every core ...');
+  const cores = availableParallelism();
   const simulationLarge = throughputOnly
     ? undefined
-    : simulateBench.simulateThroughput(3, { history: simulateBench.LARGE_HISTORY });
+    : simulateBench.simulateThroughput(3, { history: simulateBench.LARGE_HISTORY, workers: cores });
+  const simulationLargeOneThread =
+    throughputOnly || cores === 1
+      ? simulationLarge
+      : simulateBench.simulateThroughput(3, { history: simulateBench.LARGE_HISTORY, workers: 1 });
 
   const entries = functionEntries();
   if (!throughputOnly) log('bundles ...');
@@ -358,7 +365,7 @@ async function main(): Promise<void> {
       console.log(JSON.stringify({ throughputTriggersPerSecond: throughput, runs: throughputs }, null, 2));
       return;
     }
-    if (!simulation || !simulationLarge) throw new Error('no simulate run');
+    if (!simulation || !simulationLarge || !simulationLargeOneThread) throw new Error('no simulate run');
 
     const batchSize = 10;
     const logBytesPerTrigger = measureLogBytesPerTrigger(decided, batchSize);
@@ -396,6 +403,7 @@ async function main(): Promise<void> {
       simulate: simulation,
       simulateLargeEventsPerSecond: simulationLarge.eventsPerSecond,
       simulateLarge: simulationLarge,
+      simulateLargeOneThread: simulationLargeOneThread,
       throughputTriggersPerSecond: {
         ...throughput,
         ...(throughputs.length > 1 && { runs: throughputs.map((t) => t.ratio) }),
@@ -448,7 +456,7 @@ async function main(): Promise<void> {
       ],
       [
         'simulateLargeEventsPerSecond',
-        `${simulationLarge.eventsPerSecond} (replay ${simulationLarge.replayEventsPerSecond}, ${simulationLarge.replayEventsPerCpuSecond} per CPU s; process ${simulationLarge.processSeconds} s; ${simulationLarge.workers} threads)`,
+        `${simulationLarge.eventsPerSecond} (replay ${simulationLarge.replayEventsPerSecond}, ${simulationLarge.replayEventsPerCpuSecond} per CPU s; process ${simulationLarge.processSeconds} s; ${simulationLarge.workers} threads); 1 thread: ${simulationLargeOneThread.eventsPerSecond} (replay ${simulationLargeOneThread.replayEventsPerSecond})`,
         'report',
       ],
       [
