@@ -26,7 +26,7 @@ import { runDateTriggers } from '#shared/use-cases/date-triggers.ts';
 import { type EvaluateDeps, evaluateTrigger } from '#shared/use-cases/evaluate-trigger.ts';
 import { type ActivityDeps, recordActivity } from '#shared/use-cases/record-activity.ts';
 import { sendDeferred } from '#shared/use-cases/send-deferred.ts';
-import type { BusEvent, RowProblem } from './import.ts';
+import { type BusEvent, parseJsonLines, type RowProblem } from './import.ts';
 import { MemoryCustomerStore } from './memory-store.ts';
 import type { EventEnvelope } from './servers/eventbridge.ts';
 import type { WorkerPool } from './simulate-pool.ts';
@@ -87,31 +87,17 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
  * JSON lines of `{ time, source, detailType, detail }` (`detail-type` also accepted, so EventBridge
  * events can be replayed as they are). Sorted by time; events of the same time keep their file order.
  *
- * One pass over the text (no array of lines), each time string parsed once (a history repeats its
- * times), and no sort when the file is already in time order, as `contact sample-data` writes it.
+ * The lines as {@link parseJsonLines} reads them (one pass, no array of lines), each time string
+ * parsed once (a history repeats its times), and no sort when the file is already in time order, as
+ * `contact sample-data` writes it.
  */
 export function parseEventLines(text: string): { events: ReplayEvent[]; unreadable: RowProblem[] } {
   const events: ReplayEvent[] = [];
-  const unreadable: RowProblem[] = [];
+  const { rows, problems: unreadable } = parseJsonLines(text);
   const times = new Map<string, number>();
   let sorted = true;
   let lastTime = Number.NEGATIVE_INFINITY;
-  let line = 0;
-  for (let from = 0; from <= text.length; ) {
-    let to = text.indexOf('\n', from);
-    if (to === -1) to = text.length;
-    line++;
-    const raw = text.slice(from, to);
-    from = to + 1;
-    // A line of JSON starts with `{` (the usual case: no need to look for blank lines).
-    if (raw.charCodeAt(0) !== 0x7b && raw.trim() === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      unreadable.push({ line, reason: 'not valid JSON' });
-      continue;
-    }
+  for (const { line, row: value } of rows) {
     if (!isRecord(value)) {
       unreadable.push({ line, reason: 'not an object' });
       continue;
@@ -137,7 +123,7 @@ export function parseEventLines(text: string): { events: ReplayEvent[]; unreadab
     }
   }
   if (!sorted) events.sort((a, b) => a.time - b.time || a.line - b.line);
-  return { events, unreadable };
+  return { events, unreadable: unreadable.sort((a, b) => a.line - b.line) };
 }
 
 /**
