@@ -394,10 +394,7 @@ describe('replay mechanics', () => {
         ev('2026-03-02T09:00:00Z'),
       ].join('\n'),
     ],
-    [
-      'non-ASCII text',
-      `${ev('2026-03-02T09:00:00Z')}\n${ev('2026-03-02T08:00:00Z', 'café')}`,
-    ],
+    ['non-ASCII text', `${ev('2026-03-02T09:00:00Z')}\n${ev('2026-03-02T08:00:00Z', 'café')}`],
     ['empty', ''],
     ['no newline at the end', ev('2026-03-02T09:00:00Z')],
   ])('reads %s exactly as the split-parse-sort reference does', (_name, text) => {
