@@ -356,12 +356,22 @@ export function csvRow(header: readonly string[], cells: readonly string[]): Rec
 }
 
 /** Reads a customers file (CSV or JSON lines, by extension or, failing that, by its first character). */
-export function readCustomersFile(file: string, now: number): ImportPlan {
-  // Plain ASCII (most exports) decodes as Latin-1 to the same text, without the UTF-8 decoder's work.
+/**
+ * A UTF-8 text file. Plain ASCII (most exports, and what JSON writers emit by default) is decoded as
+ * Latin-1, which gives the same text without the UTF-8 decoder's work.
+ */
+export function readText(file: string): string {
   const bytes = readFileSync(file);
-  const text = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
-  const jsonl = /\.jsonl?$/i.test(file) || (!/\.csv$/i.test(file) && text.trimStart().startsWith('{'));
-  if (jsonl) {
+  return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
+}
+
+/** A customers file is JSON lines when it is named so, or is not named `.csv` and starts with `{`. */
+export const isJsonLines = (file: string, text: string): boolean =>
+  /\.jsonl?$/i.test(file) || (!/\.csv$/i.test(file) && text.trimStart().startsWith('{'));
+
+export function readCustomersFile(file: string, now: number): ImportPlan {
+  const text = readText(file);
+  if (isJsonLines(file, text)) {
     const { rows, problems } = parseJsonLines(text);
     const plan = planRows(rows, now);
     return {

@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { bucketOf } from '#shared/engine/hash.ts';
 import type { CompiledStrategy } from '#shared/strategy/load.ts';
-import { type BusEvent, parseJsonLines, planRows, type RowProblem } from './import.ts';
+import { type BusEvent, isJsonLines, parseJsonLines, planRows, type RowProblem, readText } from './import.ts';
 import {
   customerOf,
+  isRecord,
   mergeReplays,
   parseEventLines,
   type ReplayEvent,
@@ -36,15 +37,8 @@ import { type ShardJob, type ShardLines, type ToWorker, WorkerPool } from './sim
 
 // --- Which shard a line belongs to ----------------------------------------------------------------
 
-/** FNV-1a over the id's UTF-16 code units, modulo the shard count: stable across runs and machines. */
-export function shardOf(customerId: string, shards: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < customerId.length; i++) {
-    h ^= customerId.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) % shards;
-}
+/** The customer's shard: a stable hash of the id (the engine's bucket), the same on every run and machine. */
+export const shardOf = (customerId: string, shards: number): number => bucketOf(customerId) % shards;
 
 const KEY = '"customerId":"';
 
@@ -104,8 +98,6 @@ export function splitLines(
   return { lines, numbers };
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 const eventCustomer = (v: unknown) => (isRecord(v) ? customerOf(v.detail) : undefined);
 const rowCustomer = (v: unknown) =>
   isRecord(v) && typeof v.customerId === 'string' ? v.customerId : undefined;
@@ -197,13 +189,12 @@ export async function simulateSharded(c: ShardedRun): Promise<FilesRun> {
   };
   for (const [i, inbox] of inboxes.entries()) inbox.onProgress = (run, done) => report(run, i + 1, done);
   try {
-    const events = splitLines(readFileSync(c.eventsFile, 'utf8'), shards, eventCustomer);
-    const customersText = c.customersFile ? readFileSync(c.customersFile, 'utf8') : undefined;
+    const events = splitLines(readText(c.eventsFile), shards, eventCustomer);
+    const customersText = c.customersFile ? readText(c.customersFile) : undefined;
     const jsonl =
       c.customersFile !== undefined &&
       customersText !== undefined &&
-      (/\.jsonl?$/i.test(c.customersFile) ||
-        (!/\.csv$/i.test(c.customersFile) && customersText.trimStart().startsWith('{')));
+      isJsonLines(c.customersFile, customersText);
     const customers =
       jsonl && customersText !== undefined ? splitLines(customersText, shards, rowCustomer) : undefined;
     const shardLines = (split: { lines: string[][]; numbers: number[][] }, shard: number): ShardLines => ({

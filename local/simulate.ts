@@ -1,5 +1,3 @@
-import { isAscii } from 'node:buffer';
-import { readFileSync } from 'node:fs';
 import type { Reason } from '#shared/domain/decision.ts';
 import { TRIGGER_BUS_NAME } from '#shared/domain/events.ts';
 import type {
@@ -26,7 +24,7 @@ import { runDateTriggers } from '#shared/use-cases/date-triggers.ts';
 import { type EvaluateDeps, evaluateTrigger } from '#shared/use-cases/evaluate-trigger.ts';
 import { type ActivityDeps, recordActivity } from '#shared/use-cases/record-activity.ts';
 import { sendDeferred } from '#shared/use-cases/send-deferred.ts';
-import { type BusEvent, parseJsonLines, type RowProblem } from './import.ts';
+import { type BusEvent, parseJsonLines, type RowProblem, readText } from './import.ts';
 import { MemoryCustomerStore } from './memory-store.ts';
 import type { EventEnvelope } from './servers/eventbridge.ts';
 import type { WorkerPool } from './simulate-pool.ts';
@@ -80,7 +78,7 @@ export interface ReplayEvent {
   readonly detail: unknown;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
+export const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
@@ -126,13 +124,8 @@ export function parseEventLines(text: string): { events: ReplayEvent[]; unreadab
   return { events, unreadable: unreadable.sort((a, b) => a.line - b.line) };
 }
 
-/**
- * Reads an events file. Plain ASCII (what JSON writers emit by default) is decoded as Latin-1, which
- * gives the same string as UTF-8 for it without the UTF-8 decoder's work.
- */
 export function readEventsFile(file: string): { events: ReplayEvent[]; unreadable: RowProblem[] } {
-  const bytes = readFileSync(file);
-  return parseEventLines(isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8'));
+  return parseEventLines(readText(file));
 }
 
 /**
