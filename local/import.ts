@@ -11,6 +11,7 @@ import type { Channel } from '#shared/strategy/schema.ts';
 import {
   consentDetail,
   envelope,
+  isoMemo,
   normalisePhone,
   profileDetail,
   useFastParsers,
@@ -127,17 +128,7 @@ const PROFILE_KEYS = [
 ] as const;
 
 /** `new Date(now).toISOString()` for the import's time, worked out once per import rather than per consent. */
-const importIso = (() => {
-  let last = Number.NaN;
-  let iso = '';
-  return (now: number): string => {
-    if (now !== last) {
-      iso = new Date(now).toISOString();
-      last = now;
-    }
-    return iso;
-  };
-})();
+const importIso = isoMemo();
 
 /**
  * Validates one customer row and turns it into its public events: a `CustomerProfileUpdated` (when the

@@ -96,7 +96,7 @@ export function normalisePhone(phone: string, country: unknown): string {
  * `new Date(t).toISOString()` (and its RangeError), remembered for the last `t`: events come in bursts
  * of one time, and the clock reads the same second. One for event times, one for the clock's.
  */
-function isoMemo(): (t: string | number) => string {
+export function isoMemo(): (t: string | number) => string {
   let last: string | number | undefined;
   let iso = '';
   return (t) => {
