@@ -7,6 +7,7 @@ import {
   customerIds,
   emailOf,
   emailsPerRecipient,
+  nextPhoneRun,
   onboardAll,
   phoneOf,
   smsPerPhone,
@@ -59,7 +60,7 @@ describe(`faults on 20% of DynamoDB, SES and SNS calls (seed ${SEED}, FAULT_SEED
       // Each customer has an email address and a phone number, and gets 2 email and 2 SMS triggers.
       const n = Math.ceil(SIZES.faultEvents / 4);
       const ids = customerIds('fault', n);
-      const run = Math.floor(Math.random() * 100);
+      const run = nextPhoneRun();
       const phones = ids.map((_, i) => phoneOf(i, run));
       await onboardAll(p, ids, (id, i) => ({ email: emailOf(id), phone: phones[i] }));
       const events = ids.flatMap((id) => [
