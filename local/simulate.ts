@@ -775,7 +775,11 @@ export async function replay(input: SimulationInput): Promise<ReplayOutcome> {
     emit: async (events) => {
       for (const e of events) {
         dateTriggers++;
-        await put(e, clock.ms, `date-${numbers.next(`date|${customerOf(e.detail)}`)}`);
+        // Named by what it is for (`date-<campaign>-<date>-<n>`, n per customer), so the same
+        // trigger has the same id under another strategy: `--diff` pairs decisions by event id.
+        const { campaignId, date } = e.detail as { campaignId?: string; date?: string };
+        const occurrence = `${campaignId}-${date}`;
+        await put(e, clock.ms, `date-${occurrence}-${numbers.next(`${occurrence}|${customerOf(e.detail)}`)}`);
       }
     },
   };
@@ -1201,8 +1205,8 @@ async function runSimulation(c: SimulateCommand, pool: WorkerPool | undefined): 
       ...(c.render && { render: true }),
       workers: pool.threads,
       pool,
-      // Only the JSON output shows the contact history: copying it between threads costs time.
-      records: c.json === true,
+      // Only the JSON output and the decision diff need the contact history: copying it costs time.
+      records: c.json === true || other !== undefined,
       onProgress: (done, total) => bar?.update(done, total),
     });
     bar?.done();
@@ -1247,10 +1251,12 @@ async function runSimulation(c: SimulateCommand, pool: WorkerPool | undefined): 
   const problems = [...unbalanced(result.campaigns), ...(compared ? unbalanced(compared.campaigns) : [])];
   const failed = Object.keys(result.failures).length + Object.keys(compared?.failures ?? {}).length;
 
+  const { diffDecisions, formatDecisionDiff } = await import('./simulate-diff.ts');
+  const decisions = compared && diffDecisions(result.records, compared.records);
   if (c.json) {
     const diff = compared ? diffTallies(result.campaigns, compared.campaigns) : undefined;
     process.stdout.write(
-      `${JSON.stringify({ strategy: c.strategyFile, ...result, ...(compared && { diff: { strategy: c.diffFile, result: compared, changes: diff } }) }, null, 2)}\n`,
+      `${JSON.stringify({ strategy: c.strategyFile, ...result, ...(compared && { diff: { strategy: c.diffFile, result: compared, changes: diff, decisions } }) }, null, 2)}\n`,
     );
   } else {
     console.log(`strategy ${c.strategyFile}\n`);
@@ -1263,6 +1269,7 @@ async function runSimulation(c: SimulateCommand, pool: WorkerPool | undefined): 
       console.log(
         formatDiff(diffTallies(result.campaigns, compared.campaigns), { base: 'base', other: 'other' }),
       );
+      if (decisions) console.log(`\n${formatDecisionDiff(decisions)}`);
     }
   }
   if (problems.length > 0) console.error(`the tally does not add up for: ${problems.join(', ')}`);

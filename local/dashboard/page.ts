@@ -1,11 +1,11 @@
 import { OUTCOMES, type Outcome } from '#shared/domain/decision.ts';
+import { explainFact } from '#shared/domain/explain.ts';
 import type { ContactRecord, CustomerExport } from '#shared/domain/store.ts';
 import { CHANNELS, type Channel } from '#shared/strategy/schema.ts';
 import type { RuntimeStats } from '../runtime.ts';
 import {
   type CampaignMetrics,
   type DecisionRecord,
-  explainFact,
   type Metrics,
   type StrategyView,
   toDecisionRecord,

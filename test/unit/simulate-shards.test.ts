@@ -177,7 +177,7 @@ describe('contact simulate --workers', () => {
     return { code, out: out.join('\n'), err: err.join('') };
   }
 
-  it('--diff gives the same tables and changes over 2 threads as in one', async () => {
+  it('--diff gives the same tables, changes and changed decisions over 2 threads as in one', async () => {
     const small = join(dir, 'small');
     const files = writeSampleData(small, { customers: 150, events: 3_000, days: 20 });
     cpSync('strategy/templates', join(small, 'templates'), { recursive: true });
@@ -199,6 +199,8 @@ describe('contact simulate --workers', () => {
     const [x, y] = [JSON.parse(a.out), JSON.parse(b.out)];
     expect(x.diff.changes.length).toBeGreaterThan(0);
     expect(y.diff.changes).toEqual(x.diff.changes);
+    expect(x.diff.decisions.changed).toBeGreaterThan(0);
+    expect(y.diff.decisions).toEqual(x.diff.decisions);
     expect(y.diff.result.campaigns).toEqual(x.diff.result.campaigns);
     expect(y.diff.result.records).toEqual(x.diff.result.records);
     expect(y.campaigns).toEqual(x.campaigns);

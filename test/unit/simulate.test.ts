@@ -19,6 +19,7 @@ import {
   unbalanced,
   waves,
 } from '#local/simulate.ts';
+import { diffDecisions, formatDecisionDiff } from '#local/simulate-diff.ts';
 import { bucketOf } from '#shared/engine/hash.ts';
 import { type CompiledStrategy, loadCompiledStrategy } from '#shared/strategy/load.ts';
 import type { Channel } from '#shared/strategy/schema.ts';
@@ -273,6 +274,49 @@ describe('contact simulate --diff', () => {
     );
   });
 
+  it('pairs the decisions of both strategies and says which change, how and why', async () => {
+    const base = await simulate({ strategy, customers: customerBus, events: history });
+    const other = await simulate({ strategy: changedStrategy(), customers: customerBus, events: history });
+    const d = diffDecisions(base.records, other.records);
+    // Pausing welcome takes its four decisions away; without loyalty's control group bram is sent to.
+    expect(d).toMatchObject({ pairs: 18, changed: 5, customers: 5 });
+    expect(d.transitions).toEqual([
+      { from: 'holdout (variant b)', to: 'sent (email, variant b)', count: 1 },
+      { from: 'sent (email, variant default)', to: '—', count: 1 },
+      { from: 'suppressed (no_channel)', to: '—', count: 1 },
+      { from: 'suppressed (no_consent)', to: '—', count: 1 },
+      { from: 'suppressed (unknown_customer)', to: '—', count: 1 },
+    ]);
+    expect(d.changes.map((c) => [c.customerId, c.campaignId, c.eventId])).toEqual([
+      ['anna', 'welcome', 'event-1'],
+      ['bram', 'loyalty-third-order', 'event-14'],
+      ['cees', 'welcome', 'event-2'],
+      ['dirk', 'welcome', 'event-3'],
+      ['visitor-1', 'welcome', 'event-4'],
+    ]);
+    const bram = d.changes[1];
+    expect(bram?.base?.why).toEqual([expect.stringMatching(/^Holdout group 10% \(customer bucket \d+\)$/)]);
+    expect(bram?.other?.why).toEqual(['Sent after a delay of 1h']);
+    expect(d.changes[2]?.base?.why).toContain('Consent for marketing by email: not given');
+    expect(d.changes[4]?.base?.why).toEqual(['No profile for the customer (never created, or erased)']);
+    expect(d.changes[0]?.other).toBeUndefined();
+
+    const text = formatDecisionDiff(d);
+    expect(text).toMatch(/^decisions that change: 5 of 18 \(27\.8%\), for 5 customers$/m);
+    expect(text).toMatch(/^holdout \(variant b\) → sent \(email, variant b\)\s+1$/m);
+    expect(text).toMatch(/^ {2}bram · loyalty-third-order · event-14 · 2026-03-05T12:00:00\.000Z$/m);
+    expect(text).toMatch(/^ {4}other: Sent after a delay of 1h$/m);
+    // The same strategy twice: nothing changes.
+    expect(diffDecisions(base.records, base.records)).toMatchObject({
+      changed: 0,
+      transitions: [],
+      changes: [],
+    });
+    expect(formatDecisionDiff(diffDecisions(base.records, base.records))).toBe(
+      'decisions that change: none of 18',
+    );
+  });
+
   it('runs from files: the command prints both tables and the changes, and exits 0', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'simulate-'));
     const lines = (items: unknown[]) => `${items.map((x) => JSON.stringify(x)).join('\n')}\n`;
@@ -301,6 +345,8 @@ describe('contact simulate --diff', () => {
     expect(err.join('')).toMatch(/1 unreadable lines skipped \(first: line 22, not valid JSON\)/);
     expect(text).toMatch(/changes \(strategy\/contact-strategy\.yaml → .*other\.yaml\)/);
     expect(text).toMatch(/^loyalty-third-order\s+holdout\s+1\s+0\s+-1\s+-100\.0%$/m);
+    expect(text).toMatch(/^decisions that change: 1 of 18 \(5\.6%\), for 1 customer$/m);
+    expect(text).toMatch(/^holdout \(variant b\) → sent \(email, variant b\) \(1\):$/m);
     expect(text).not.toMatch(/anna@example\.nl/);
   });
 });
