@@ -135,7 +135,7 @@ const commands: Record<string, Command> = {
       'dry-run a strategy over an event history: per campaign what would be sent, deferred, held out, suppressed',
     usage: [
       'contact simulate --events FILE.jsonl [--customers FILE] [--strategy FILE] [--diff OTHER_STRATEGY] [--json]',
-      '                 [--start ISO] [--until ISO] [--render] [--workers N]',
+      '                 [--customer ID ...] [--start ISO] [--until ISO] [--render] [--workers N]',
       '',
       '  --events     JSON lines of { time, source, detailType, detail } (contact sample-data writes one)',
       '  --customers  customers to load first (CSV or JSON lines, as contact import reads them)',
@@ -143,6 +143,8 @@ const commands: Record<string, Command> = {
       '  --diff       a second strategy: both run on the same input, then the change per campaign and outcome,',
       '               and decision by decision: which (event, campaign) pairs change, how, and why',
       '  --json       the full result as JSON on stdout',
+      '  --customer   list every decision about this customer, in time order, with what decided it (under both',
+      '               strategies with --diff); repeat for more customers',
       '  --start/--until  the replay window (default: midnight before the first event → a day after the last)',
       '  --render     render every message as a send would (slower; the decisions are the same)',
       '  --workers    threads to split the replay over, by customer (same result as one; 1 = this thread only).',
@@ -159,9 +161,11 @@ const commands: Record<string, Command> = {
       until: { type: 'string' },
       render: { type: 'boolean' },
       workers: { type: 'string' },
+      customer: { type: 'string', multiple: true },
     },
     async run(values) {
       const eventsFile = required(values, 'events');
+      const explain = values.customer;
       const customersFile = text(values, 'customers');
       const diffFile = text(values, 'diff');
       const start = time(values, 'start');
@@ -184,6 +188,7 @@ const commands: Record<string, Command> = {
         ...(start !== undefined && { start }),
         ...(until !== undefined && { until }),
         ...(values.render === true && { render: true }),
+        ...(Array.isArray(explain) && explain.length > 0 && { explain: explain.map(String) }),
         workers: threads,
         ...(pool && { pool }),
       });

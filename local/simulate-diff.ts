@@ -176,3 +176,72 @@ export function formatDecisionDiff(d: DecisionDiff, examples = 3): string {
   }
   return lines.join('\n');
 }
+
+/** One line of a customer's timeline: a pair, and how each strategy decided it. */
+export interface TimelineEntry {
+  readonly campaignId: string;
+  readonly eventId: string;
+  readonly base?: DecidedAs;
+  /** Only with a second strategy. */
+  readonly other?: DecidedAs;
+}
+
+/**
+ * Every decision about one customer, in time order: under one strategy, or paired under two (as
+ * {@link diffDecisions} pairs them). `contact simulate --customer ID` prints it.
+ */
+export function customerTimeline(
+  customerId: string,
+  base: readonly ContactRecord[],
+  other?: readonly ContactRecord[],
+): TimelineEntry[] {
+  const mine = (records: readonly ContactRecord[] | undefined) =>
+    new Map((records ?? []).filter((r) => r.customerId === customerId).map((r) => [pairOf(r), r]));
+  const [a, b] = [mine(base), mine(other)];
+  const entries: (TimelineEntry & { at: string })[] = [];
+  for (const key of new Set([...a.keys(), ...b.keys()])) {
+    const r = (a.get(key) ?? b.get(key)) as ContactRecord;
+    const [before, after] = [decidedAs(a.get(key)), decidedAs(b.get(key))];
+    entries.push({
+      at: r.decidedAt,
+      campaignId: r.campaignId,
+      eventId: r.eventId,
+      ...(before && { base: before }),
+      ...(after && { other: after }),
+    });
+  }
+  entries.sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0));
+  return entries.map(({ at: _, ...entry }) => entry);
+}
+
+/** The timeline as text: a line per pair (`base → other` where two strategies differ), then what decided it. */
+export function formatTimeline(
+  customerId: string,
+  entries: readonly TimelineEntry[],
+  paired: boolean,
+): string {
+  if (entries.length === 0)
+    return `customer ${customerId}: no decisions (not in the history, or none of their events triggered a campaign)`;
+  const changed = entries.filter((e) => e.base?.label !== e.other?.label).length;
+  const lines = [
+    `customer ${customerId}: ${entries.length} decision${entries.length === 1 ? '' : 's'}${paired ? `, ${changed} decided differently (base → other)` : ''}`,
+  ];
+  for (const e of entries) {
+    const first = (e.base ?? e.other) as DecidedAs;
+    const label = (d: DecidedAs | undefined) => d?.label ?? NONE;
+    const decision =
+      paired && label(e.base) !== label(e.other) ? `${label(e.base)} → ${label(e.other)}` : first.label;
+    lines.push(
+      `  ${first.decidedAt.slice(0, 16).replace('T', ' ')}  ${e.campaignId} · ${e.eventId}: ${decision}`,
+    );
+    const whys: [string, DecidedAs | undefined][] =
+      paired && label(e.base) !== label(e.other)
+        ? [
+            ['base: ', e.base],
+            ['other: ', e.other],
+          ]
+        : [['', first]];
+    for (const [side, d] of whys) if (d && d.why.length > 0) lines.push(`      ${side}${d.why.join('; ')}`);
+  }
+  return lines.join('\n');
+}

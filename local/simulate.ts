@@ -1145,6 +1145,8 @@ export interface SimulateCommand {
   readonly until?: number;
   /** Render every message (see {@link SimulationInput.render}). */
   readonly render?: boolean;
+  /** Customers whose decisions to list, each with what decided it (`--customer`). */
+  readonly explain?: readonly string[];
   /**
    * Threads to split the replay over, by customer (see simulate-shards.ts); 1 replays in this thread.
    * @default one for a small history, every core for a large one (`defaultWorkers`)
@@ -1205,8 +1207,9 @@ async function runSimulation(c: SimulateCommand, pool: WorkerPool | undefined): 
       ...(c.render && { render: true }),
       workers: pool.threads,
       pool,
-      // Only the JSON output and the decision diff need the contact history: copying it costs time.
-      records: c.json === true || other !== undefined,
+      // Only the JSON output, the decision diff and the customer timelines need the contact history:
+      // copying it costs time.
+      records: c.json === true || other !== undefined || (c.explain?.length ?? 0) > 0,
       onProgress: (done, total) => bar?.update(done, total),
     });
     bar?.done();
@@ -1251,7 +1254,9 @@ async function runSimulation(c: SimulateCommand, pool: WorkerPool | undefined): 
   const problems = [...unbalanced(result.campaigns), ...(compared ? unbalanced(compared.campaigns) : [])];
   const failed = Object.keys(result.failures).length + Object.keys(compared?.failures ?? {}).length;
 
-  const { diffDecisions, formatDecisionDiff } = await import('./simulate-diff.ts');
+  const { customerTimeline, diffDecisions, formatDecisionDiff, formatTimeline } = await import(
+    './simulate-diff.ts'
+  );
   const decisions = compared && diffDecisions(result.records, compared.records);
   if (c.json) {
     const diff = compared ? diffTallies(result.campaigns, compared.campaigns) : undefined;
@@ -1271,6 +1276,10 @@ async function runSimulation(c: SimulateCommand, pool: WorkerPool | undefined): 
       );
       if (decisions) console.log(`\n${formatDecisionDiff(decisions)}`);
     }
+    for (const id of c.explain ?? [])
+      console.log(
+        `\n${formatTimeline(id, customerTimeline(id, result.records, compared?.records), compared !== undefined)}`,
+      );
   }
   if (problems.length > 0) console.error(`the tally does not add up for: ${problems.join(', ')}`);
   return problems.length > 0 || failed > 0 ? 1 : 0;

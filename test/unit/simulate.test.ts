@@ -19,7 +19,7 @@ import {
   unbalanced,
   waves,
 } from '#local/simulate.ts';
-import { diffDecisions, formatDecisionDiff } from '#local/simulate-diff.ts';
+import { customerTimeline, diffDecisions, formatDecisionDiff, formatTimeline } from '#local/simulate-diff.ts';
 import { bucketOf } from '#shared/engine/hash.ts';
 import { type CompiledStrategy, loadCompiledStrategy } from '#shared/strategy/load.ts';
 import type { Channel } from '#shared/strategy/schema.ts';
@@ -317,6 +317,46 @@ describe('contact simulate --diff', () => {
     );
   });
 
+  it("lists one customer's decisions in time order, with what decided each, under one strategy or two", async () => {
+    const base = await simulate({ strategy, customers: customerBus, events: history });
+    const other = await simulate({ strategy: changedStrategy(), customers: customerBus, events: history });
+    // Anna's story as reasoned out at the top of this file; the cart of 20 triggers nothing.
+    const anna = customerTimeline('anna', base.records);
+    expect(anna.map((e) => [e.campaignId, e.base?.label])).toEqual([
+      ['welcome', 'sent (email, variant default)'],
+      ['loyalty-third-order', 'suppressed (rule_not_met)'],
+      ['loyalty-third-order', 'suppressed (rule_not_met)'],
+      ['loyalty-third-order', 'sent (email, variant a)'],
+      ['abandoned-cart', 'sent (email, variant default)'],
+      ['abandoned-cart', 'suppressed (cap_reached)'],
+      ['birthday', 'sent (email, variant default)'],
+      ['win-back', 'sent (email, variant default)'],
+      ['abandoned-cart', 'suppressed (no_consent)'],
+    ]);
+    expect(anna.every((e) => e.other === undefined)).toBe(true);
+    const text = formatTimeline('anna', anna, false);
+    expect(text).toMatch(/^customer anna: 9 decisions$/m);
+    expect(text).toMatch(
+      /^ {2}2026-03-06 20:30 {2}abandoned-cart · event-15: sent \(email, variant default\)$/m,
+    );
+    expect(text).toMatch(
+      /^ {6}Sent after a delay of 1h; Quiet hours 21:00–08:00 in Europe\/Amsterdam; local time was 22:30$/m,
+    );
+    expect(text).toMatch(/^ {6}Business rule: 2 × OrderPlaced within 30d \(needs 3\)$/m);
+    expect(text).toMatch(/^ {6}Campaign cap: 1 of 1 per 7d used$/m);
+    expect(text).not.toMatch(/anna@example\.nl/);
+
+    // Under both strategies: the paused welcome is the one change.
+    const paired = formatTimeline('anna', customerTimeline('anna', base.records, other.records), true);
+    expect(paired).toMatch(/^customer anna: 9 decisions, 1 decided differently \(base → other\)$/m);
+    expect(paired).toMatch(
+      /^ {2}2026-03-02 10:00 {2}welcome · event-1: sent \(email, variant default\) → —$/m,
+    );
+    expect(formatTimeline('nobody', customerTimeline('nobody', base.records), false)).toBe(
+      'customer nobody: no decisions (not in the history, or none of their events triggered a campaign)',
+    );
+  });
+
   it('runs from files: the command prints both tables and the changes, and exits 0', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'simulate-'));
     const lines = (items: unknown[]) => `${items.map((x) => JSON.stringify(x)).join('\n')}\n`;
@@ -339,6 +379,7 @@ describe('contact simulate --diff', () => {
       eventsFile: join(dir, 'events.jsonl'),
       customersFile: join(dir, 'customers.jsonl'),
       diffFile: join(dir, 'other.yaml'),
+      explain: ['bram'],
     });
     const text = out.join('\n');
     expect(code).toBe(0);
@@ -347,6 +388,10 @@ describe('contact simulate --diff', () => {
     expect(text).toMatch(/^loyalty-third-order\s+holdout\s+1\s+0\s+-1\s+-100\.0%$/m);
     expect(text).toMatch(/^decisions that change: 1 of 18 \(5\.6%\), for 1 customer$/m);
     expect(text).toMatch(/^holdout \(variant b\) → sent \(email, variant b\) \(1\):$/m);
+    expect(text).toMatch(/^customer bram: 3 decisions, 1 decided differently \(base → other\)$/m);
+    expect(text).toMatch(
+      /^ {2}\S+ \S+ {2}loyalty-third-order · event-14: holdout \(variant b\) → sent \(email, variant b\)$/m,
+    );
     expect(text).not.toMatch(/anna@example\.nl/);
   });
 });
