@@ -7,7 +7,8 @@ import { formatTable } from './simulate.ts';
  * `contact simulate --diff`, decision by decision: which (event, campaign) pairs the other strategy
  * decides differently, how, and why — the per-campaign counts say how much changes, this says for whom
  * and by which rule. Both replays make the same ids for the same input (events by line, date triggers
- * by campaign and date, customer loads by row: see `replay`), so a pair is the same in both.
+ * by campaign and date, customer loads by row: see `replay`), so a pair is the same in both. The same
+ * pairing gives one customer's timeline (`--customer ID`).
  */
 
 /** How one strategy decided a pair. */
@@ -19,8 +20,8 @@ export interface DecidedAs {
   readonly why: readonly string[];
 }
 
-/** One (event, campaign) pair the two strategies decide differently. */
-export interface DecisionChange {
+/** One (event, campaign) pair, and how each strategy decided it. */
+export interface PairedDecision {
   readonly customerId: string;
   readonly campaignId: string;
   readonly eventId: string;
@@ -29,6 +30,7 @@ export interface DecisionChange {
    * or the pair was counted as a duplicate on the record of an earlier event with the same key.
    */
   readonly base?: DecidedAs;
+  /** Absent as `base`; or no second strategy (a customer's timeline under one). */
   readonly other?: DecidedAs;
 }
 
@@ -41,7 +43,7 @@ export interface DecisionDiff {
   /** Every kind of change (`from` → `to`, `—` for no record), most frequent first. */
   readonly transitions: readonly { readonly from: string; readonly to: string; readonly count: number }[];
   /** Every changed pair, in the records' order (by customer). */
-  readonly changes: readonly DecisionChange[];
+  readonly changes: readonly PairedDecision[];
 }
 
 /** The label a record is compared by: what was decided, on which channel and variant. */
@@ -82,25 +84,29 @@ const decidedAs = (r: ContactRecord | undefined): DecidedAs | undefined =>
   r && { label: decisionLabel(r), decidedAt: r.decidedAt, why: why(r) };
 
 const pairOf = (r: ContactRecord) => `${r.customerId}\u0000${r.campaignId}\u0000${r.eventId}`;
+
+/** A pair from its record under each strategy (at least one). */
+function paired(a: ContactRecord | undefined, b: ContactRecord | undefined): PairedDecision {
+  const r = (a ?? b) as ContactRecord;
+  const [base, other] = [decidedAs(a), decidedAs(b)];
+  return {
+    customerId: r.customerId,
+    campaignId: r.campaignId,
+    eventId: r.eventId,
+    ...(base && { base }),
+    ...(other && { other }),
+  };
+}
 const NONE = '—';
 
 /** Pairs the two contact histories by (customer, campaign, event) and keeps the pairs decided differently. */
 export function diffDecisions(base: readonly ContactRecord[], other: readonly ContactRecord[]): DecisionDiff {
   const others = new Map<string, ContactRecord>();
   for (const r of other) others.set(pairOf(r), r);
-  const changes: DecisionChange[] = [];
+  const changes: PairedDecision[] = [];
   const seen = new Set<string>();
   const compare = (a: ContactRecord | undefined, b: ContactRecord | undefined) => {
-    const r = (a ?? b) as ContactRecord;
-    if (a && b && decisionLabel(a) === decisionLabel(b)) return;
-    const [before, after] = [decidedAs(a), decidedAs(b)];
-    changes.push({
-      customerId: r.customerId,
-      campaignId: r.campaignId,
-      eventId: r.eventId,
-      ...(before && { base: before }),
-      ...(after && { other: after }),
-    });
+    if (!(a && b && decisionLabel(a) === decisionLabel(b))) changes.push(paired(a, b));
   };
   for (const a of base) {
     const key = pairOf(a);
@@ -177,15 +183,6 @@ export function formatDecisionDiff(d: DecisionDiff, examples = 3): string {
   return lines.join('\n');
 }
 
-/** One line of a customer's timeline: a pair, and how each strategy decided it. */
-export interface TimelineEntry {
-  readonly campaignId: string;
-  readonly eventId: string;
-  readonly base?: DecidedAs;
-  /** Only with a second strategy. */
-  readonly other?: DecidedAs;
-}
-
 /**
  * Every decision about one customer, in time order: under one strategy, or paired under two (as
  * {@link diffDecisions} pairs them). `contact simulate --customer ID` prints it.
@@ -194,30 +191,20 @@ export function customerTimeline(
   customerId: string,
   base: readonly ContactRecord[],
   other?: readonly ContactRecord[],
-): TimelineEntry[] {
+): PairedDecision[] {
   const mine = (records: readonly ContactRecord[] | undefined) =>
     new Map((records ?? []).filter((r) => r.customerId === customerId).map((r) => [pairOf(r), r]));
   const [a, b] = [mine(base), mine(other)];
-  const entries: (TimelineEntry & { at: string })[] = [];
-  for (const key of new Set([...a.keys(), ...b.keys()])) {
-    const r = (a.get(key) ?? b.get(key)) as ContactRecord;
-    const [before, after] = [decidedAs(a.get(key)), decidedAs(b.get(key))];
-    entries.push({
-      at: r.decidedAt,
-      campaignId: r.campaignId,
-      eventId: r.eventId,
-      ...(before && { base: before }),
-      ...(after && { other: after }),
-    });
-  }
-  entries.sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0));
-  return entries.map(({ at: _, ...entry }) => entry);
+  const at = (p: PairedDecision) => (p.base ?? p.other)?.decidedAt ?? '';
+  return [...new Set([...a.keys(), ...b.keys()])]
+    .map((key) => paired(a.get(key), b.get(key)))
+    .sort((x, y) => (at(x) < at(y) ? -1 : at(x) > at(y) ? 1 : 0));
 }
 
 /** The timeline as text: a line per pair (`base → other` where two strategies differ), then what decided it. */
 export function formatTimeline(
   customerId: string,
-  entries: readonly TimelineEntry[],
+  entries: readonly PairedDecision[],
   paired: boolean,
 ): string {
   if (entries.length === 0)
