@@ -4,18 +4,11 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { fastConsentDetail, fastEnvelope, fastProfileDetail } from '#shared/contract/fast-parse.ts';
+import { fastConsentDetail, fastProfileDetail } from '#shared/contract/fast-parse.ts';
 import { CONSENT_SOURCE, PROFILE_SOURCE, TRIGGER_BUS_NAME } from '#shared/domain/events.ts';
 import { InvalidInputError } from '#shared/errors.ts';
 import type { Channel } from '#shared/strategy/schema.ts';
-import {
-  consentDetail,
-  envelope,
-  isoMemo,
-  normalisePhone,
-  profileDetail,
-  useFastParsers,
-} from '#shared/use-cases/customer-data.ts';
+import { consentDetail, isoMemo, normalisePhone, profileDetail } from '#shared/use-cases/customer-data.ts';
 import type * as z from '#shared/validation.ts';
 
 /**
@@ -29,16 +22,6 @@ import type * as z from '#shared/validation.ts';
  * Three inputs: CSV, JSON lines (one {@link CustomerRow} per line; `contact sample-data` writes this),
  * and an Amazon Pinpoint endpoint export (JSON lines of endpoint definitions, several per user).
  */
-
-// The local tools that load customers (this import, `contact simulate`) validate their events through
-// the fast paths in front of the schemas: the same results, a fraction of the time (fast-parse.ts).
-useFastParsers(
-  new Map<z.ZodMiniType, (v: unknown) => unknown>([
-    [envelope, fastEnvelope],
-    [profileDetail, fastProfileDetail],
-    [consentDetail, fastConsentDetail],
-  ]),
-);
 
 /** One customer as the JSON-lines import (and the sample data) describes it. */
 export interface CustomerRow {

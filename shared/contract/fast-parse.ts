@@ -1,5 +1,5 @@
 import { isTimeZone } from '#shared/strategy/vocabulary.ts';
-import { envelope } from '#shared/use-cases/customer-data.ts';
+import { envelope, useFastParsers } from '#shared/use-cases/customer-data.ts';
 import type * as z from '#shared/validation.ts';
 import { consentDetail, isoTime, profileDetail } from './events.ts';
 
@@ -15,8 +15,9 @@ import { consentDetail, isoTime, profileDetail } from './events.ts';
  * generated valid and invalid events to both and compares.
  *
  * Why: zod/mini walks a schema with a payload per node; these checks cost a tenth of that, on every
- * profile and consent event of `contact import` and `contact simulate`, which install them
- * (`useFastParsers`). The Lambda functions do not: the `profile` bundle stays as small as it was.
+ * profile and consent event `contact simulate` replays. It installs them ({@link installFastParsers}),
+ * as do its worker threads and the demo; nothing else does. The Lambda functions never import this
+ * module: the `profile` bundle stays as small as it was.
  */
 
 type Fields = Record<string, unknown>;
@@ -280,3 +281,19 @@ export function fastEnvelope(v: unknown): EnvelopeFields | undefined {
 
 /** Fast paths by the schema they stand in front of, as `useFastParsers` (customer-data.ts) takes them. */
 export type FastParsers = ReadonlyMap<z.ZodMiniType, (v: unknown) => unknown>;
+
+/**
+ * Puts these fast paths in front of the customer-data schemas in this thread (`useFastParsers`), for
+ * the tools that replay many events: `contact simulate` (local/cli.ts), each of its worker threads
+ * (local/simulate-worker.ts) and the demo (local/demo.ts). An explicit call, not a side effect of an
+ * import, so that no other process (the local runtime, a Lambda function) runs them unawares.
+ */
+export function installFastParsers(): void {
+  useFastParsers(
+    new Map<z.ZodMiniType, (v: unknown) => unknown>([
+      [envelope, fastEnvelope],
+      [profileDetail, fastProfileDetail],
+      [consentDetail, fastConsentDetail],
+    ]),
+  );
+}
