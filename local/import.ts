@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import type { EventBridgeClient, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { fastConsentDetail, fastProfileDetail } from '#shared/contract/fast-parse.ts';
 import { CONSENT_SOURCE, PROFILE_SOURCE, TRIGGER_BUS_NAME } from '#shared/domain/events.ts';
 import { InvalidInputError } from '#shared/errors.ts';
@@ -565,11 +565,19 @@ function hasAwsCredentials(env: NodeJS.ProcessEnv): boolean {
 }
 
 /**
+ * The EventBridge client package, loaded when an import first sends: `contact simulate` and its worker
+ * threads read customers files with this module and never send, and loading the SDK costs each of them
+ * ~0.1 s of start-up.
+ */
+const eventBridgeSdk = () => import('@aws-sdk/client-eventbridge');
+
+/**
  * The bus to import into: `--endpoint`, else `AWS_ENDPOINT_URL_EVENTBRIDGE` (the SDK's own variable),
  * else the deployed `contact-triggers` bus when AWS credentials are configured, else the local
  * runtime on {@link LOCAL_EVENTBRIDGE} (with dummy credentials: it accepts any signature).
  */
-export function busTarget(endpoint?: string, env: NodeJS.ProcessEnv = process.env): BusTarget {
+export async function busTarget(endpoint?: string, env: NodeJS.ProcessEnv = process.env): Promise<BusTarget> {
+  const { EventBridgeClient } = await eventBridgeSdk();
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'eu-west-1';
   const override = endpoint ?? env.AWS_ENDPOINT_URL_EVENTBRIDGE;
   if (override) {
@@ -620,6 +628,7 @@ export async function putEvents(
   events: readonly BusEvent[],
   options: { bus?: string; concurrency?: number; onProgress?: (done: number) => void } = {},
 ): Promise<PutResult> {
+  const { PutEventsCommand } = await eventBridgeSdk();
   const bus = options.bus ?? TRIGGER_BUS_NAME;
   const failed: { index: number; code: string }[] = [];
   let sent = 0;
@@ -727,7 +736,7 @@ export async function runImport(
   options: { dryRun?: boolean; target?: BusTarget; concurrency?: number; progress?: boolean } = {},
 ): Promise<ImportRun> {
   if (options.dryRun) return { plan };
-  const target = options.target ?? busTarget();
+  const target = options.target ?? (await busTarget());
   const events = plan.valid.flatMap((r) => r.events);
   const bar = options.progress === false ? undefined : new ProgressBar('import', events.length);
   const started = performance.now();
@@ -778,7 +787,7 @@ export async function runImportCommand(c: ImportCommand): Promise<number> {
     : readCustomersFile(file, now);
   const run = await runImport(plan, {
     ...(c.dryRun !== undefined && { dryRun: c.dryRun }),
-    ...(!c.dryRun && { target: busTarget(c.endpoint) }),
+    ...(!c.dryRun && { target: await busTarget(c.endpoint) }),
   });
   for (const line of importSummary(file, run)) console.log(line);
   return plan.invalid.length > 0 || (run.put?.failed.length ?? 0) > 0 ? 1 : 0;
