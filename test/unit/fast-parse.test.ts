@@ -9,6 +9,7 @@ import {
   fastConsentDetail,
   fastEnvelope,
   fastProfileDetail,
+  installFastParsers,
   LIMITS,
   lengthOf,
 } from '#shared/contract/fast-parse.ts';
@@ -403,12 +404,9 @@ describe('applyCustomerEvent with and without the fast paths', () => {
     fast: boolean,
     extra: readonly unknown[],
   ): Promise<{ outcomes: string[]; stored: unknown[] }> {
-    const installed = new Map<z.ZodMiniType, (v: unknown) => unknown>([
-      [envelope, fastEnvelope],
-      [profileDetail, fastProfileDetail],
-      [consentDetail, fastConsentDetail],
-    ]);
-    useFastParsers(fast ? installed : undefined);
+    // As `contact simulate` installs them (installFastParsers), or not at all.
+    if (fast) installFastParsers();
+    else useFastParsers(undefined);
     try {
       const { strategy } = loadCompiledStrategy('strategy/contact-strategy.yaml');
       const { customers, events, options } = generateSampleData({ customers: 150, events: 3_000, days: 20 });
