@@ -6,6 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { withoutSdkLog } from '#shared/adapters/aws-clients/once.ts';
 import { documentClient } from '#shared/adapters/dynamodb/customer-store.ts';
+import { installFastParsers } from '#shared/contract/fast-parse.ts';
 import type { ContactRecord } from '#shared/domain/store.ts';
 import { DEFAULT_STRATEGY_FILE, loadCompiledStrategy } from '#shared/strategy/load.ts';
 import { type Metrics, scanDecisions } from './dashboard/data.ts';
@@ -118,6 +119,9 @@ function portFree(port: number): Promise<boolean> {
 
 /** Runs the demo; see the module comment. Throws when the runtime cannot start. */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
+  // The fast paths in front of the customer-data schemas, as `contact simulate` has them: for the
+  // replay here and the runtime in this process alike (the same results, fast-parse.ts).
+  installFastParsers();
   const print = options.print ?? true;
   const say = out(print);
   const t0 = performance.now();

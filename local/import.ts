@@ -3,19 +3,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { fastConsentDetail, fastEnvelope, fastProfileDetail } from '#shared/contract/fast-parse.ts';
+import type { EventBridgeClient, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { fastConsentDetail, fastProfileDetail } from '#shared/contract/fast-parse.ts';
 import { CONSENT_SOURCE, PROFILE_SOURCE, TRIGGER_BUS_NAME } from '#shared/domain/events.ts';
 import { InvalidInputError } from '#shared/errors.ts';
 import type { Channel } from '#shared/strategy/schema.ts';
-import {
-  consentDetail,
-  envelope,
-  isoMemo,
-  normalisePhone,
-  profileDetail,
-  useFastParsers,
-} from '#shared/use-cases/customer-data.ts';
+import { consentDetail, isoMemo, normalisePhone, profileDetail } from '#shared/use-cases/customer-data.ts';
 import type * as z from '#shared/validation.ts';
 
 /**
@@ -29,16 +22,6 @@ import type * as z from '#shared/validation.ts';
  * Three inputs: CSV, JSON lines (one {@link CustomerRow} per line; `contact sample-data` writes this),
  * and an Amazon Pinpoint endpoint export (JSON lines of endpoint definitions, several per user).
  */
-
-// The local tools that load customers (this import, `contact simulate`) validate their events through
-// the fast paths in front of the schemas: the same results, a fraction of the time (fast-parse.ts).
-useFastParsers(
-  new Map<z.ZodMiniType, (v: unknown) => unknown>([
-    [envelope, fastEnvelope],
-    [profileDetail, fastProfileDetail],
-    [consentDetail, fastConsentDetail],
-  ]),
-);
 
 /** One customer as the JSON-lines import (and the sample data) describes it. */
 export interface CustomerRow {
@@ -582,11 +565,19 @@ function hasAwsCredentials(env: NodeJS.ProcessEnv): boolean {
 }
 
 /**
+ * The EventBridge client package, loaded when an import first sends: `contact simulate` and its worker
+ * threads read customers files with this module and never send, and loading the SDK costs each of them
+ * ~0.1 s of start-up.
+ */
+const eventBridgeSdk = () => import('@aws-sdk/client-eventbridge');
+
+/**
  * The bus to import into: `--endpoint`, else `AWS_ENDPOINT_URL_EVENTBRIDGE` (the SDK's own variable),
  * else the deployed `contact-triggers` bus when AWS credentials are configured, else the local
  * runtime on {@link LOCAL_EVENTBRIDGE} (with dummy credentials: it accepts any signature).
  */
-export function busTarget(endpoint?: string, env: NodeJS.ProcessEnv = process.env): BusTarget {
+export async function busTarget(endpoint?: string, env: NodeJS.ProcessEnv = process.env): Promise<BusTarget> {
+  const { EventBridgeClient } = await eventBridgeSdk();
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'eu-west-1';
   const override = endpoint ?? env.AWS_ENDPOINT_URL_EVENTBRIDGE;
   if (override) {
@@ -637,6 +628,7 @@ export async function putEvents(
   events: readonly BusEvent[],
   options: { bus?: string; concurrency?: number; onProgress?: (done: number) => void } = {},
 ): Promise<PutResult> {
+  const { PutEventsCommand } = await eventBridgeSdk();
   const bus = options.bus ?? TRIGGER_BUS_NAME;
   const failed: { index: number; code: string }[] = [];
   let sent = 0;
@@ -744,7 +736,7 @@ export async function runImport(
   options: { dryRun?: boolean; target?: BusTarget; concurrency?: number; progress?: boolean } = {},
 ): Promise<ImportRun> {
   if (options.dryRun) return { plan };
-  const target = options.target ?? busTarget();
+  const target = options.target ?? (await busTarget());
   const events = plan.valid.flatMap((r) => r.events);
   const bar = options.progress === false ? undefined : new ProgressBar('import', events.length);
   const started = performance.now();
@@ -795,7 +787,7 @@ export async function runImportCommand(c: ImportCommand): Promise<number> {
     : readCustomersFile(file, now);
   const run = await runImport(plan, {
     ...(c.dryRun !== undefined && { dryRun: c.dryRun }),
-    ...(!c.dryRun && { target: busTarget(c.endpoint) }),
+    ...(!c.dryRun && { target: await busTarget(c.endpoint) }),
   });
   for (const line of importSummary(file, run)) console.log(line);
   return plan.invalid.length > 0 || (run.put?.failed.length ?? 0) > 0 ? 1 : 0;

@@ -1,4 +1,5 @@
 import { parentPort } from 'node:worker_threads';
+import { installFastParsers } from '#shared/contract/fast-parse.ts';
 import type { BusEvent } from './import.ts';
 import type { ReplayEvent } from './simulate.ts';
 import { replay } from './simulate.ts';
@@ -10,6 +11,8 @@ import { parseShardEvents, planShardCustomers } from './simulate-shards.ts';
  * first and last event time, and once the window comes, validates its customers and replays them and
  * their events through each strategy, posting progress and one outcome per strategy.
  */
+// As the main thread does (local/cli.ts): the fast paths in front of the customer-data schemas.
+installFastParsers();
 const port = parentPort;
 if (!port) throw new Error('simulate-worker.ts runs as a worker thread');
 const post = (m: FromWorker) => port.postMessage(m);

@@ -187,6 +187,13 @@ describe('the function bundles (real esbuild, shipped strategy)', () => {
     expect(code).not.toContain('equals-ignore-case');
   });
 
+  // The fast paths in front of the customer-data schemas are for the local tools that install them
+  // (`installFastParsers`: contact simulate, its workers, the demo); the functions validate with zod.
+  it.each(FUNCTION_NAMES)('%s carries none of the local tools’ fast parsers', (name) => {
+    const code = readFileSync(join(bundleDirs[name], 'index.mjs'), 'utf8');
+    expect(code).not.toContain('fast-parse: ');
+  });
+
   it.each(FUNCTION_NAMES)(
     '%s imports the AWS SDK from the runtime, only packages the runtime has',
     (name) => {

@@ -5,7 +5,14 @@ import { MemoryCustomerStore } from '#local/memory-store.ts';
 import { generateSampleData } from '#local/sample-data.ts';
 import { envelope as busEnvelope } from '#local/simulate.ts';
 import { consentDetail, profileDetail } from '#shared/contract/events.ts';
-import { fastConsentDetail, fastEnvelope, fastProfileDetail } from '#shared/contract/fast-parse.ts';
+import {
+  fastConsentDetail,
+  fastEnvelope,
+  fastProfileDetail,
+  installFastParsers,
+  LIMITS,
+  lengthOf,
+} from '#shared/contract/fast-parse.ts';
 import { loadCompiledStrategy } from '#shared/strategy/load.ts';
 import {
   applyCustomerEvent,
@@ -13,7 +20,7 @@ import {
   envelope,
   useFastParsers,
 } from '#shared/use-cases/customer-data.ts';
-import type * as z from '#shared/validation.ts';
+import * as z from '#shared/validation.ts';
 
 /**
  * The fast paths in front of the customer-data schemas (shared/contract/fast-parse.ts) may only say
@@ -312,18 +319,94 @@ describe('the fast paths on the edge cases JSON can carry', () => {
   });
 });
 
+describe('the length limits the fast paths read from the schemas', () => {
+  const at = '2026-03-02T10:00:00Z';
+  const consent = {
+    customerId: 'c-1',
+    purpose: 'marketing',
+    channel: 'email',
+    source: 'form',
+    occurredAt: at,
+  };
+  const endpoint = { platform: 'fcm', token: 't'.repeat(20) };
+  const bus = { id: 'e-1', source: 'app', 'detail-type': 'Thing', time: at, detail: {} };
+  type Field = {
+    readonly schema: z.ZodMiniType;
+    readonly fast: (v: unknown) => unknown;
+    /** The event with the limited field of `n` units of `unit` (an array of `n` endpoints for the list). */
+    readonly event: (n: number, unit: string) => unknown;
+  };
+  const onProfile = { schema: profileDetail, fast: fastProfileDetail };
+  const fields: Record<string, Field & { min?: number; max: number }> = {
+    'profile phone': {
+      ...onProfile,
+      event: (n, u) => ({ customerId: 'c-1', phone: u.repeat(n) }),
+      max: LIMITS.phoneMax,
+    },
+    'profile pushEndpoints': {
+      ...onProfile,
+      event: (n) => ({ customerId: 'c-1', pushEndpoints: Array.from({ length: n }, () => endpoint) }),
+      max: LIMITS.endpointsMax,
+    },
+    'push token': {
+      ...onProfile,
+      event: (n, u) => ({ customerId: 'c-1', pushEndpoints: [{ platform: 'apns', token: u.repeat(n) }] }),
+      min: LIMITS.tokenMin,
+      max: LIMITS.tokenMax,
+    },
+    'consent source': {
+      schema: consentDetail,
+      fast: fastConsentDetail,
+      event: (n, u) => ({ ...consent, source: u.repeat(n) }),
+      min: LIMITS.sourceMin,
+      max: LIMITS.sourceMax,
+    },
+    'consent textVersion': {
+      schema: consentDetail,
+      fast: fastConsentDetail,
+      event: (n, u) => ({ ...consent, textVersion: u.repeat(n) }),
+      max: LIMITS.textVersionMax,
+    },
+    'envelope id': {
+      schema: envelope,
+      fast: fastEnvelope,
+      event: (n, u) => ({ ...bus, id: u.repeat(n) }),
+      min: LIMITS.envelopeIdMin,
+      max: LIMITS.envelopeIdMax,
+    },
+  };
+
+  it.each(Object.entries(fields))('%s: at the limit both pass, past it both refuse', (_, f) => {
+    // At the maximum in one-unit characters, and at the minimum in two-unit ones (a count the fast
+    // path can vouch for without counting code points): the fast path answers, with what zod gives.
+    const atLimits = [f.event(f.max, 'x'), ...(f.min === undefined ? [] : [f.event(f.min, astral)])];
+    for (const input of atLimits) {
+      expect(f.fast(input)).toBeDefined();
+      expectSame(f.fast(input), f.schema, input);
+    }
+    // One past either limit: zod refuses, and the fast path leaves it to zod.
+    const past = [f.event(f.max + 1, 'x'), ...(f.min === undefined ? [] : [f.event(f.min - 1, 'x')])];
+    for (const input of past) {
+      expect(f.schema.safeParse(input).success).toBe(false);
+      expect(f.fast(input)).toBeUndefined();
+    }
+  });
+
+  it('fails loudly when a schema has no such limit', () => {
+    expect(() => lengthOf(z.string(), 'max_length', 'a field')).toThrow(/a field has no max_length check/);
+    expect(lengthOf(z.string().check(z.maxLength(9), z.maxLength(5)), 'max_length', 'x')).toBe(5);
+  });
+});
+
 describe('applyCustomerEvent with and without the fast paths', () => {
   /** Every customer event of the sample (customers, then the history, some invalid), through the use case. */
   async function replay(
     fast: boolean,
     extra: readonly unknown[],
   ): Promise<{ outcomes: string[]; stored: unknown[] }> {
-    const installed = new Map<z.ZodMiniType, (v: unknown) => unknown>([
-      [envelope, fastEnvelope],
-      [profileDetail, fastProfileDetail],
-      [consentDetail, fastConsentDetail],
-    ]);
-    useFastParsers(fast ? installed : undefined);
+    // As `contact simulate` installs them (installFastParsers), or not at all.
+    if (fast) installFastParsers();
+    else useFastParsers(undefined);
     try {
       const { strategy } = loadCompiledStrategy('strategy/contact-strategy.yaml');
       const { customers, events, options } = generateSampleData({ customers: 150, events: 3_000, days: 20 });

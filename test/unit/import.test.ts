@@ -486,8 +486,8 @@ describe('putting events on the bus', () => {
       'the deployed contact-triggers bus',
       false,
     ],
-  ])('targets %s', (_, env, where, local) => {
-    const target = busTarget(undefined, env);
+  ])('targets %s', async (_, env, where, local) => {
+    const target = await busTarget(undefined, env);
     expect([target.where, target.local]).toEqual([where, local]);
   });
 });
