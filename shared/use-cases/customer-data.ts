@@ -46,8 +46,8 @@ type Envelope = z.output<typeof envelope>;
 
 /**
  * Checks that answer for valid events as zod would, several times faster (`fast-parse.ts`), when a
- * local tool installed them: `contact import` and `contact simulate` validate hundreds of thousands of
- * events. The Lambda functions leave them out: the `profile` bundle is close to its size budget, and
+ * local tool installed them (`installFastParsers`): `contact simulate`, its worker threads and the demo
+ * validate hundreds of thousands of events. The Lambda functions leave them out: the `profile` bundle is close to its size budget, and
  * next to its DynamoDB calls zod's microseconds do not count.
  */
 let fast: FastParsers | undefined;
