@@ -144,7 +144,7 @@ const commands: Record<string, Command> = {
       '               and decision by decision: which (event, campaign) pairs change, how, and why',
       '  --json       the full result as JSON on stdout',
       '  --customer   list every decision about this customer, in time order, with what decided it (under both',
-      '               strategies with --diff); repeat for more customers',
+      '               strategies with --diff; with --json under "customers"); repeat for more customers',
       '  --start/--until  the replay window (default: midnight before the first event → a day after the last)',
       '  --render     render every message as a send would (slower; the decisions are the same)',
       '  --workers    threads to split the replay over, by customer (same result as one; 1 = this thread only).',

@@ -1258,10 +1258,14 @@ async function runSimulation(c: SimulateCommand, pool: WorkerPool | undefined): 
     './simulate-diff.ts'
   );
   const decisions = compared && diffDecisions(result.records, compared.records);
+  const timelines = (c.explain ?? []).map((id) => ({
+    customerId: id,
+    decisions: customerTimeline(id, result.records, compared?.records),
+  }));
   if (c.json) {
     const diff = compared ? diffTallies(result.campaigns, compared.campaigns) : undefined;
     process.stdout.write(
-      `${JSON.stringify({ strategy: c.strategyFile, ...result, ...(compared && { diff: { strategy: c.diffFile, result: compared, changes: diff, decisions } }) }, null, 2)}\n`,
+      `${JSON.stringify({ strategy: c.strategyFile, ...result, ...(compared && { diff: { strategy: c.diffFile, result: compared, changes: diff, decisions } }), ...(timelines.length > 0 && { customers: timelines }) }, null, 2)}\n`,
     );
   } else {
     console.log(`strategy ${c.strategyFile}\n`);
@@ -1276,10 +1280,8 @@ async function runSimulation(c: SimulateCommand, pool: WorkerPool | undefined): 
       );
       if (decisions) console.log(`\n${formatDecisionDiff(decisions)}`);
     }
-    for (const id of c.explain ?? [])
-      console.log(
-        `\n${formatTimeline(id, customerTimeline(id, result.records, compared?.records), compared !== undefined)}`,
-      );
+    for (const t of timelines)
+      console.log(`\n${formatTimeline(t.customerId, t.decisions, compared !== undefined)}`);
   }
   if (problems.length > 0) console.error(`the tally does not add up for: ${problems.join(', ')}`);
   return problems.length > 0 || failed > 0 ? 1 : 0;

@@ -177,7 +177,7 @@ describe('contact simulate --workers', () => {
     return { code, out: out.join('\n'), err: err.join('') };
   }
 
-  it('--diff gives the same tables, changes and changed decisions over 2 threads as in one', async () => {
+  it('--diff gives the same tables, changes, changed decisions and customer timelines over 2 threads as in one', async () => {
     const small = join(dir, 'small');
     const files = writeSampleData(small, { customers: 150, events: 3_000, days: 20 });
     cpSync('strategy/templates', join(small, 'templates'), { recursive: true });
@@ -192,6 +192,7 @@ describe('contact simulate --workers', () => {
         customersFile: files.customersFile,
         diffFile: join(small, 'other.yaml'),
         json: true,
+        explain: ['hp-00017'],
         workers,
       });
     const [a, b] = [await run(1), await run(2)];
@@ -201,6 +202,9 @@ describe('contact simulate --workers', () => {
     expect(y.diff.changes).toEqual(x.diff.changes);
     expect(x.diff.decisions.changed).toBeGreaterThan(0);
     expect(y.diff.decisions).toEqual(x.diff.decisions);
+    expect(x.customers).toEqual([{ customerId: 'hp-00017', decisions: expect.any(Array) }]);
+    expect(x.customers[0].decisions.length).toBeGreaterThan(0);
+    expect(y.customers).toEqual(x.customers);
     expect(y.diff.result.campaigns).toEqual(x.diff.result.campaigns);
     expect(y.diff.result.records).toEqual(x.diff.result.records);
     expect(y.campaigns).toEqual(x.campaigns);
