@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type SampleOptions, writeSampleData } from '#local/sample-data.ts';
+import { DEMO_HISTORY, type SampleOptions, writeSampleData } from '#local/sample-data.ts';
 
 export interface SimulateThroughput {
   /** Events of the history per second of the command's work on it: reading the files, loading the customers, replaying. */
@@ -25,8 +25,8 @@ const median = (xs: readonly number[]): number => {
   return s[Math.floor(s.length / 2)] ?? 0;
 };
 
-/** The demo's history (`contact sample-data`: 1,000 customers, 20,000 events over 60 days). */
-export const DEMO_HISTORY: SampleOptions = {};
+/** The demo's history (`npm run demo`, `contact sample-data`: 1,000 customers, 20,000 events over 60 days). */
+export { DEMO_HISTORY };
 /** A larger history: 10,000 customers, 200,000 events over 60 days. */
 export const LARGE_HISTORY: SampleOptions = { customers: 10_000, events: 200_000, days: 60 };
 

@@ -279,7 +279,8 @@ const commands: Record<string, Command> = {
     },
   },
   'sample-data': {
-    summary: 'write deterministic sample customers and 60 days of events (JSON lines) to .local-data/',
+    summary:
+      "write the demo's deterministic sample customers and 60 days of events (JSON lines) to .local-data/",
     usage: 'contact sample-data [--out DIR] [--seed N] [--customers N] [--events N] [--days N]',
     options: {
       out: { type: 'string' },

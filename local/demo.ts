@@ -11,7 +11,7 @@ import type { ContactRecord } from '#shared/domain/store.ts';
 import { DEFAULT_STRATEGY_FILE, loadCompiledStrategy } from '#shared/strategy/load.ts';
 import { type Metrics, scanDecisions } from './dashboard/data.ts';
 import { type BusEvent, customerEvents, ProgressBar, putEvents } from './import.ts';
-import { SAMPLE_DIR, type SampleOptions, writeSampleData } from './sample-data.ts';
+import { DEMO_HISTORY, SAMPLE_DIR, type SampleOptions, writeSampleData } from './sample-data.ts';
 import {
   byTime,
   type CampaignTally,
@@ -127,10 +127,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const t0 = performance.now();
   const strategyFile = options.strategyFile ?? process.env.CONTACT_STRATEGY ?? DEFAULT_STRATEGY_FILE;
   const strategy = loadCompiledStrategy(strategyFile);
-  // One moment per simulated hour: the runtime stops at every hour for the date job anyway, and the
-  // events of an hour then go out in waves large enough to keep its queue consumers busy.
   const { customersFile, eventsFile, data } = writeSampleData(options.dataDir ?? SAMPLE_DIR, {
-    slotMinutes: 60,
+    ...DEMO_HISTORY,
     ...options,
   });
   const start = Date.parse(data.options.start);

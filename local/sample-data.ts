@@ -47,6 +47,13 @@ export const SAMPLE_DEFAULTS: Required<SampleOptions> = Object.freeze({
   slotMinutes: 15,
 });
 
+/**
+ * The demo's history (`npm run demo`, `contact sample-data` and the bench's "demo history" alike): the
+ * defaults on an hourly grid. The live replay stops at every simulated hour anyway (the date job), and
+ * an hour's events then go out in waves large enough to keep its queue consumers busy.
+ */
+export const DEMO_HISTORY: SampleOptions = Object.freeze({ slotMinutes: 60 });
+
 /** One line of `events.jsonl`: what an app puts on the bus, with the time it happened. */
 export interface SampleEvent {
   readonly time: string;
@@ -879,7 +886,7 @@ export function writeSampleData(
 /** `contact sample-data`: writes the two files and says what is in them (no personal data: counts). */
 export function runSampleDataCommand(c: { dir?: string } & SampleOptions): number {
   const { dir, ...options } = c;
-  const { customersFile, eventsFile, data } = writeSampleData(dir, options);
+  const { customersFile, eventsFile, data } = writeSampleData(dir, { ...DEMO_HISTORY, ...options });
   const byType = new Map<string, number>();
   for (const e of data.events) byType.set(e.detailType, (byType.get(e.detailType) ?? 0) + 1);
   console.log(

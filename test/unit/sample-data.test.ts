@@ -3,9 +3,16 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { customerEvents, planRows } from '#local/import.ts';
-import { generateSampleData, type SampleData, sampleDataLines, writeSampleData } from '#local/sample-data.ts';
+import {
+  DEMO_HISTORY,
+  generateSampleData,
+  runSampleDataCommand,
+  type SampleData,
+  sampleDataLines,
+  writeSampleData,
+} from '#local/sample-data.ts';
 import { Router, type SimulationResult, simulate } from '#local/simulate.ts';
 import { loadCompiledStrategy } from '#shared/strategy/load.ts';
 
@@ -41,6 +48,23 @@ describe('sample data: deterministic', () => {
     expect(readFileSync(customersFile, 'utf8')).toBe(lines.customers);
     expect(readFileSync(eventsFile, 'utf8')).toBe(lines.events);
     expect(readFileSync(eventsFile, 'utf8').trimEnd().split('\n')).toHaveLength(800);
+  });
+
+  it("contact sample-data writes the demo's history: its bytes, on the hourly grid", () => {
+    const [cli, demo] = [mkdtempSync(join(tmpdir(), 'sample-')), mkdtempSync(join(tmpdir(), 'sample-'))];
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    expect(runSampleDataCommand({ dir: cli, customers: 50, events: 800 })).toBe(0);
+    log.mockRestore();
+    const expected = sampleDataLines(
+      writeSampleData(demo, { ...DEMO_HISTORY, customers: 50, events: 800 }).data,
+    );
+    expect(readFileSync(join(cli, 'customers.jsonl'), 'utf8')).toBe(expected.customers);
+    expect(readFileSync(join(cli, 'events.jsonl'), 'utf8')).toBe(expected.events);
+    const times = expected.events
+      .trimEnd()
+      .split('\n')
+      .map((line) => Date.parse((JSON.parse(line) as { time: string }).time));
+    expect(times.every((t) => t % 3_600_000 === 0)).toBe(true);
   });
 });
 
