@@ -205,29 +205,27 @@ export function customerTimeline(
 export function formatTimeline(
   customerId: string,
   entries: readonly PairedDecision[],
-  paired: boolean,
+  twoStrategies: boolean,
 ): string {
   if (entries.length === 0)
     return `customer ${customerId}: no decisions (not in the history, or none of their events triggered a campaign)`;
-  const changed = entries.filter((e) => e.base?.label !== e.other?.label).length;
+  const label = (d: DecidedAs | undefined) => d?.label ?? NONE;
+  const differs = (e: PairedDecision) => twoStrategies && label(e.base) !== label(e.other);
   const lines = [
-    `customer ${customerId}: ${entries.length} decision${entries.length === 1 ? '' : 's'}${paired ? `, ${changed} decided differently (base → other)` : ''}`,
+    `customer ${customerId}: ${entries.length} decision${entries.length === 1 ? '' : 's'}${twoStrategies ? `, ${entries.filter(differs).length} decided differently (base → other)` : ''}`,
   ];
   for (const e of entries) {
     const first = (e.base ?? e.other) as DecidedAs;
-    const label = (d: DecidedAs | undefined) => d?.label ?? NONE;
-    const decision =
-      paired && label(e.base) !== label(e.other) ? `${label(e.base)} → ${label(e.other)}` : first.label;
+    const decision = differs(e) ? `${label(e.base)} → ${label(e.other)}` : first.label;
     lines.push(
       `  ${first.decidedAt.slice(0, 16).replace('T', ' ')}  ${e.campaignId} · ${e.eventId}: ${decision}`,
     );
-    const whys: [string, DecidedAs | undefined][] =
-      paired && label(e.base) !== label(e.other)
-        ? [
-            ['base: ', e.base],
-            ['other: ', e.other],
-          ]
-        : [['', first]];
+    const whys: [string, DecidedAs | undefined][] = differs(e)
+      ? [
+          ['base: ', e.base],
+          ['other: ', e.other],
+        ]
+      : [['', first]];
     for (const [side, d] of whys) if (d && d.why.length > 0) lines.push(`      ${side}${d.why.join('; ')}`);
   }
   return lines.join('\n');
