@@ -118,7 +118,8 @@ async function main(): Promise<void> {
   // `BENCH_ONLY=simulate` (with `BENCH_SIMULATE_RUNS=N`): only `contact simulate`, on both histories,
   // with the default thread count and with 1 and 2 threads, printed; bench/results.json is left as it is.
   if (process.env.BENCH_ONLY === 'simulate') {
-    const { simulateThroughput, DEMO_HISTORY, LARGE_HISTORY } = await import('./simulate.ts');
+    const { simulateThroughput, LARGE_HISTORY } = await import('./simulate.ts');
+    const { DEMO_HISTORY } = await import('#local/sample-data.ts');
     const runs = Number(process.env.BENCH_SIMULATE_RUNS ?? 3);
     const out: Record<string, unknown> = {};
     for (const [name, history] of [

@@ -25,8 +25,6 @@ const median = (xs: readonly number[]): number => {
   return s[Math.floor(s.length / 2)] ?? 0;
 };
 
-/** The demo's history (`npm run demo`, `contact sample-data`: 1,000 customers, 20,000 events over 60 days). */
-export { DEMO_HISTORY };
 /** A larger history: 10,000 customers, 200,000 events over 60 days. */
 export const LARGE_HISTORY: SampleOptions = { customers: 10_000, events: 200_000, days: 60 };
 

@@ -175,15 +175,10 @@ const commands: Record<string, Command> = {
       const { defaultWorkers, WorkerPool } = await import('./simulate-pool.ts');
       const threads = workers ?? defaultWorkers(eventsFile);
       const pool = threads > 1 ? new WorkerPool(threads - 1) : undefined;
-      const [{ runSimulateCommand }, { installFastParsers }] = await Promise.all([
-        import('./simulate.ts'),
-        import('#shared/contract/fast-parse.ts'),
-      ]).catch(async (error: unknown) => {
+      const { runSimulateCommand } = await import('./simulate.ts').catch(async (error: unknown) => {
         await pool?.close();
         throw error;
       });
-      // The replay validates every profile and consent event: through the fast paths (fast-parse.ts).
-      installFastParsers();
       return runSimulateCommand({
         strategyFile: text(values, 'strategy') ?? strategyFile([]),
         eventsFile,

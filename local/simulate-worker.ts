@@ -11,7 +11,7 @@ import { parseShardEvents, planShardCustomers } from './simulate-shards.ts';
  * first and last event time, and once the window comes, validates its customers and replays them and
  * their events through each strategy, posting progress and one outcome per strategy.
  */
-// As the main thread does (local/cli.ts): the fast paths in front of the customer-data schemas.
+// As the main thread does (runSimulateCommand): the fast paths in front of the customer-data schemas.
 installFastParsers();
 const port = parentPort;
 if (!port) throw new Error('simulate-worker.ts runs as a worker thread');

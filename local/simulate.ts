@@ -1162,7 +1162,13 @@ export interface SimulateCommand {
  * or a use case failed unexpectedly.
  */
 export async function runSimulateCommand(c: SimulateCommand): Promise<number> {
-  const { defaultWorkers, WorkerPool } = await import('./simulate-pool.ts');
+  const [{ defaultWorkers, WorkerPool }, { installFastParsers }] = await Promise.all([
+    import('./simulate-pool.ts'),
+    import('#shared/contract/fast-parse.ts'),
+  ]);
+  // The replay validates every profile and consent event through the fast paths (fast-parse.ts), as
+  // its worker threads do.
+  installFastParsers();
   const workers = Math.max(1, Math.floor(c.pool?.threads ?? c.workers ?? defaultWorkers(c.eventsFile)));
   const pool = workers > 1 ? (c.pool ?? new WorkerPool(workers - 1)) : undefined;
   try {
